@@ -1,0 +1,79 @@
+# gitstore -- GNU make build. `make` builds build/gitstore.
+# `make check` and `make run` first install missing Debian packages
+# (scripts/install-deps.sh), then build, then test or run.
+
+PKGS     := libgit2 libmicrohttpd jansson sqlite3 libcrypto libcurl zlib
+CC       ?= cc
+OPT      ?= -O2
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror -Wshadow -Wvla \
+              -Wno-missing-field-initializers -Isrc
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+BUILD    ?= build
+SAN_FLAGS =
+SRCS     := $(shell find src -name '*.c' | sort)
+OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+
+UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps check check-unit check-integration check-asan check-headers checksrc run bench fuzz clean
+
+all: $(BUILD)/gitstore
+
+$(BUILD)/gitstore: $(OBJS)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libgitstore.a: $(LIB_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgitstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libgitstore.a $(PKG_LIBS) -lcmocka
+
+-include $(OBJS:.o=.d)
+
+deps:
+	@sh scripts/install-deps.sh
+
+# The full suite: style checks, headers, unit + integration tests, then
+# the same under AddressSanitizer + UndefinedBehaviorSanitizer.
+check: deps
+	$(MAKE) checksrc check-headers
+	$(MAKE) all $(UNIT_BINS)
+	$(MAKE) check-unit check-integration
+	$(MAKE) check-asan
+
+check-unit: $(UNIT_BINS)
+	@sh scripts/run-unit.sh $(UNIT_BINS)
+
+check-integration: $(BUILD)/gitstore
+	@GITSTORE_BIN=$(abspath $(BUILD)/gitstore) sh scripts/run-integration.sh
+
+check-asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 \
+	  SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  build-asan/gitstore check-unit check-integration
+
+check-headers:
+	@sh scripts/check-headers.sh
+
+checksrc:
+	@sh scripts/checksrc.sh
+
+run: deps
+	$(MAKE) all
+	@sh scripts/run.sh
+
+bench: deps
+	$(MAKE) all
+	@sh scripts/bench.sh
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,241 @@
+/*
+ * git/gitrepo.c -- libgit2 wrappers.
+ *
+ * Errors from libgit2 are copied right where they happen (git_error_last
+ * may be NULL in 1.5.1, hence gitrepo_error).
+ * SPDX-License-Identifier: MIT
+ */
+#include "git/gitrepo.h"
+
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "limits.h"
+#include "util/alloc.h"
+#include "util/str.h"
+
+struct gs_gitrepo {
+	git_repository *repo;
+};
+
+static int gitrepo_error(gs_error *err, int rc, const char *what)
+{
+	const git_error *e = git_error_last();
+	gs_code c = rc == GIT_ENOTFOUND ? GS_ENOTFOUND : rc == GIT_EEXISTS ? GS_EEXISTS : GS_ERROR;
+	return gs_error_set(err, c, "git", "%s: %s", what, e && e->message ? e->message : "unknown libgit2 error");
+}
+
+char *gs_gitrepo_path(const char *data_dir, const char *uid)
+{
+	return gs_xasprintf("%s/repos/%s.git", data_dir, uid);
+}
+
+void gs_gitrepo_global_init(void) { git_libgit2_init(); }
+void gs_gitrepo_global_shutdown(void) { git_libgit2_shutdown(); }
+
+int gs_gitrepo_create(const char *path, gs_error *err)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	git_repository_init_options opts = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+	int rc, error = 0;
+
+	opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_NO_REINIT | GIT_REPOSITORY_INIT_MKPATH;
+	opts.initial_head = "main";
+	if ((rc = git_repository_init_ext(&repo, path, &opts)) < 0) {
+		error = gitrepo_error(err, rc, path);
+		goto out;
+	}
+	/* receive-pack settings: verify objects (hostile pushes), allow
+	 * atomic pushes and push options, keep a reflog for forensics */
+	if ((rc = git_repository_config(&cfg, repo)) < 0 ||
+	    (rc = git_config_set_bool(cfg, "receive.fsckObjects", 1)) < 0 ||
+	    (rc = git_config_set_bool(cfg, "receive.advertiseAtomic", 1)) < 0 ||
+	    (rc = git_config_set_bool(cfg, "receive.advertisePushOptions", 1)) < 0 ||
+	    (rc = git_config_set_bool(cfg, "core.logAllRefUpdates", 1)) < 0 ||
+	    (rc = git_config_set_string(cfg, "receive.denyDeleteCurrent", "ignore")) < 0)
+		error = gitrepo_error(err, rc, path);
+out:
+	git_config_free(cfg);
+	git_repository_free(repo);
+	return error;
+}
+
+int gs_gitrepo_open(gs_gitrepo **out, const char *path, const char *quarantine, gs_error *err)
+{
+	git_repository *repo = NULL;
+	git_odb *odb = NULL;
+	int rc, error = 0;
+
+	if ((rc = git_repository_open_bare(&repo, path)) < 0) {
+		error = gitrepo_error(err, rc, path);
+		goto out;
+	}
+	if (quarantine && *quarantine) {
+		if ((rc = git_repository_odb(&odb, repo)) < 0 ||
+		    (rc = git_odb_add_disk_alternate(odb, quarantine)) < 0) {
+			error = gitrepo_error(err, rc, "quarantine");
+			goto out;
+		}
+	}
+	*out = gs_xcalloc(1, sizeof(**out));
+	(*out)->repo = repo;
+	repo = NULL;
+out:
+	git_odb_free(odb);
+	git_repository_free(repo);
+	return error;
+}
+
+void gs_gitrepo_close(gs_gitrepo *r)
+{
+	if (!r)
+		return;
+	git_repository_free(r->repo);
+	free(r);
+}
+
+int gs_gitrepo_ref_read(gs_gitrepo *r, const char *ref, char sha[41], gs_error *err)
+{
+	git_reference *gref = NULL;
+	int rc, error = 0;
+	if ((rc = git_reference_lookup(&gref, r->repo, ref)) < 0) {
+		if (rc == GIT_ENOTFOUND)
+			return gs_error_set(err, GS_ENOTFOUND, "git", "ref %s not found", ref);
+		return gitrepo_error(err, rc, ref);
+	}
+	if (git_reference_type(gref) != GIT_REFERENCE_DIRECT)
+		error = gs_error_set(err, GS_ENOTFOUND, "git", "ref %s is symbolic", ref);
+	else
+		git_oid_tostr(sha, 41, git_reference_target(gref));
+	git_reference_free(gref);
+	return error;
+}
+
+static int strcmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int gs_gitrepo_refs_each(gs_gitrepo *r, gs_gitrepo_ref_cb cb, void *payload, gs_error *err)
+{
+	git_strarray names = {0};
+	int rc, error = 0;
+	if ((rc = git_reference_list(&names, r->repo)) < 0)
+		return gitrepo_error(err, rc, "list refs");
+	/* git_reference_list returns names in no promised order */
+	qsort(names.strings, names.count, sizeof(char *), strcmp_ptr);
+	for (size_t i = 0; i < names.count && !error; i++) {
+		char sha[41];
+		gs_error ignore = GS_ERROR_INIT;
+		const char *n = names.strings[i];
+		if (!gs_str_has_prefix(n, "refs/heads/") && !gs_str_has_prefix(n, "refs/tags/"))
+			continue;
+		if (gs_gitrepo_ref_read(r, n, sha, &ignore) < 0)
+			continue;
+		error = cb(n, sha, payload);
+	}
+	git_strarray_dispose(&names);
+	return error;
+}
+
+static int gitrepo_oid(git_oid *out, const char *sha)
+{
+	return git_oid_fromstr(out, sha);
+}
+
+/* Hides every branch tip except the ref being described, so a new
+ * branch counts only the commits no other branch has. */
+static int gitrepo_hide_other_branches(gs_gitrepo *r, git_revwalk *walk, const char *except)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	int rc;
+	if ((rc = git_reference_iterator_glob_new(&it, r->repo, "refs/heads/*")) < 0)
+		return rc;
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		if (strcmp(git_reference_name(ref), except) != 0 && git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+			git_revwalk_hide(walk, git_reference_target(ref));
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	return rc == GIT_ITEROVER ? 0 : rc;
+}
+
+static int gitrepo_count(gs_gitrepo *r, const git_oid *newid, const git_oid *oldid, const char *new_branch,
+			 gs_update_info *out)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	int rc;
+	if ((rc = git_revwalk_new(&walk, r->repo)) < 0)
+		return rc;
+	git_revwalk_sorting(walk, GIT_SORT_NONE);
+	if ((rc = git_revwalk_push(walk, newid)) < 0)
+		goto out;
+	if (oldid)
+		git_revwalk_hide(walk, oldid);
+	if (new_branch && (rc = gitrepo_hide_other_branches(r, walk, new_branch)) < 0)
+		goto out;
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		if (++out->commits >= GS_MAX_COMMIT_COUNT) {
+			out->commits_truncated = 1;
+			break;
+		}
+	}
+	rc = (rc == GIT_ITEROVER || rc == 0) ? 0 : rc;
+out:
+	git_revwalk_free(walk);
+	return rc;
+}
+
+int gs_gitrepo_describe(gs_gitrepo *r, const char *ref, const char *old_sha, const char *new_sha, int is_tag,
+			gs_update_info *out, gs_error *err)
+{
+	git_oid oldid, newid;
+	int has_old = !gs_str_is_zero_oid(old_sha), has_new = !gs_str_is_zero_oid(new_sha);
+	(void)err;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->target_sha, GS_ZERO_OID, 41);
+	if ((has_old && gitrepo_oid(&oldid, old_sha) < 0) || (has_new && gitrepo_oid(&newid, new_sha) < 0))
+		return gs_error_set(err, GS_EINVALID, "git", "invalid object id");
+	if (!has_new)
+		return 0;
+	if (is_tag) {
+		git_object *obj = NULL, *peeled = NULL;
+		if (git_object_lookup(&obj, r->repo, &newid, GIT_OBJECT_ANY) == 0) {
+			out->annotated = git_object_type(obj) == GIT_OBJECT_TAG;
+			if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0)
+				git_oid_tostr(out->target_sha, 41, git_object_id(peeled));
+		}
+		git_object_free(peeled);
+		git_object_free(obj);
+		return 0;
+	}
+	if (has_old) {
+		int d = git_graph_descendant_of(r->repo, &newid, &oldid);
+		/* d < 0: old object missing (pruned); treat as a rewrite */
+		out->forced = d != 1 && git_oid_cmp(&newid, &oldid) != 0;
+		if (gitrepo_count(r, &newid, &oldid, NULL, out) < 0)
+			out->commits = 0;
+	} else if (gitrepo_count(r, &newid, NULL, ref, out) < 0) {
+		out->commits = 0;
+	}
+	return 0;
+}
+
+int gs_gitrepo_contains(gs_gitrepo *r, const char *descendant, const char *ancestor, gs_error *err)
+{
+	git_oid d, a;
+	int rc;
+	if (gitrepo_oid(&d, descendant) < 0 || gitrepo_oid(&a, ancestor) < 0)
+		return gs_error_set(err, GS_EINVALID, "git", "invalid object id");
+	if (git_oid_cmp(&d, &a) == 0)
+		return 1;
+	rc = git_graph_descendant_of(r->repo, &d, &a);
+	if (rc < 0)
+		return gitrepo_error(err, rc, "ancestry");
+	return rc;
+}

@@ -1,0 +1,54 @@
+/*
+ * git/gitrepo.h -- the libgit2 side: create, open and inspect repositories.
+ *
+ * The only module (with the rest of git/) that includes git2.h.
+ * Ownership: gs_gitrepo_open gives a handle released by gs_gitrepo_close.
+ * Threads: libgit2 objects are not shared between threads; open a handle
+ *   per thread. gs_gitrepo_global_init must run once before any thread.
+ * Errors: GS_ENOTFOUND (ref or object missing), GS_EEXISTS, GS_ERROR with
+ *   libgit2's message copied at the point of failure.
+ */
+#ifndef GS_GITREPO_H
+#define GS_GITREPO_H
+
+#include <stdint.h>
+
+#include "util/error.h"
+
+typedef struct gs_gitrepo gs_gitrepo;
+
+void gs_gitrepo_global_init(void);
+void gs_gitrepo_global_shutdown(void);
+
+/* DIR/repos/<uid>.git, malloc'd. */
+char *gs_gitrepo_path(const char *data_dir, const char *uid);
+/* Creates a bare repository with HEAD -> refs/heads/main. */
+int gs_gitrepo_create(const char *path, gs_error *err);
+/* Opens path; if quarantine is not NULL its objects are visible too (the
+ * push being checked in pre-receive). */
+int gs_gitrepo_open(gs_gitrepo **out, const char *path, const char *quarantine, gs_error *err);
+void gs_gitrepo_close(gs_gitrepo *r);
+
+/* Direct (non-symbolic) value of a ref; GS_ENOTFOUND if absent. */
+int gs_gitrepo_ref_read(gs_gitrepo *r, const char *ref, char sha[41], gs_error *err);
+
+typedef int (*gs_gitrepo_ref_cb)(const char *ref, const char *sha, void *payload);
+/* Every direct ref under refs/heads/ and refs/tags/, sorted by name. */
+int gs_gitrepo_refs_each(gs_gitrepo *r, gs_gitrepo_ref_cb cb, void *payload, gs_error *err);
+
+typedef struct gs_update_info {
+	int forced;            /* branch: new does not contain old */
+	int64_t commits;       /* commits new to the ref */
+	int commits_truncated; /* counting stopped at GS_MAX_COMMIT_COUNT */
+	int annotated;         /* tag: new object is an annotated tag */
+	char target_sha[41];   /* tag: peeled commit (zeros if none) */
+} gs_update_info;
+
+/* Describes old -> new for a branch (is_tag = 0) or tag. Missing objects
+ * are tolerated: the update then counts as forced with 0 commits. */
+int gs_gitrepo_describe(gs_gitrepo *r, const char *ref, const char *old_sha, const char *new_sha, int is_tag,
+			gs_update_info *out, gs_error *err);
+/* 1 if ancestor is reachable from descendant (or equal), 0 if not. */
+int gs_gitrepo_contains(gs_gitrepo *r, const char *descendant, const char *ancestor, gs_error *err);
+
+#endif

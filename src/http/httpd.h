@@ -1,0 +1,36 @@
+/*
+ * http/httpd.h -- the HTTP front end (libmicrohttpd, thread per connection).
+ *
+ * Routes: Git smart HTTP under /<ns>/<repo>.git/, the event API under
+ * /api/v1/events, /healthz and /metrics (DESIGN 6, 9).
+ * Ownership: gs_httpd_start gives a running server; gs_httpd_stop drains
+ *   connections and frees it. The context pointers must outlive it.
+ * Threads: MHD runs one thread per connection; handlers may block.
+ * Errors: GS_ERROR when the listen address cannot be bound.
+ */
+#ifndef GS_HTTPD_H
+#define GS_HTTPD_H
+
+#include "events/evnotify.h"
+#include "refs/push.h"
+#include "store/db.h"
+#include "util/metrics.h"
+
+typedef struct gs_httpd gs_httpd;
+
+typedef struct gs_httpd_ctx {
+	const char *data_dir;
+	const char *hooks_dir;
+	const char *hook_socket;
+	gs_dbpool *pool;
+	gs_refs *refs;
+	gs_evnotify *notify;
+	gs_metrics *metrics;
+	int sse_heartbeat_ms;
+} gs_httpd_ctx;
+
+/* listen is "HOST:PORT"; port 0 picks a free port (see *bound_port). */
+int gs_httpd_start(gs_httpd **out, const gs_httpd_ctx *ctx, const char *listen, int *bound_port, gs_error *err);
+void gs_httpd_stop(gs_httpd *h);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * limits.h -- every bound gitstore enforces, in one place.
+ *
+ * Each limit can be overridden at build time with -DNAME=value; the
+ * _Static_asserts keep overrides inside ranges the code was written for.
+ * Untrusted input (HTTP requests, hook messages, pushed refs) is checked
+ * against these before anything is written.
+ */
+#ifndef GS_LIMITS_H
+#define GS_LIMITS_H
+
+/* Longest accepted request line + headers; MHD answers 431/400 beyond it. */
+#ifndef GS_MAX_HTTP_HEADER_BYTES
+#define GS_MAX_HTTP_HEADER_BYTES (32 * 1024)
+#endif
+
+/* Concurrent HTTP connections (each holds one thread). */
+#ifndef GS_MAX_HTTP_CONNECTIONS
+#define GS_MAX_HTTP_CONNECTIONS 256
+#endif
+
+/* Seconds an idle HTTP connection may stay open (slowloris guard). */
+#ifndef GS_HTTP_IDLE_TIMEOUT_S
+#define GS_HTTP_IDLE_TIMEOUT_S 60
+#endif
+
+/* A receive-pack body (commands + pack), after gzip decoding. Pushes are
+ * streamed to git, never buffered; this only bounds disk use. */
+#ifndef GS_MAX_PUSH_BYTES
+#define GS_MAX_PUSH_BYTES (2LL * 1024 * 1024 * 1024)
+#endif
+
+/* An upload-pack request body (wants/haves), after gzip decoding. */
+#ifndef GS_MAX_UPLOAD_REQUEST_BYTES
+#define GS_MAX_UPLOAD_REQUEST_BYTES (64LL * 1024 * 1024)
+#endif
+
+/* Ref update commands in one push. Every one of them gets its event. */
+#ifndef GS_MAX_REFS_PER_PUSH
+#define GS_MAX_REFS_PER_PUSH 20000
+#endif
+
+/* Longest ref name accepted (git itself allows ~4 KiB paths). */
+#ifndef GS_MAX_REF_NAME
+#define GS_MAX_REF_NAME 1024
+#endif
+
+/* One framed message on the hook socket (a push of GS_MAX_REFS_PER_PUSH
+ * refs is ~2.2 MB of JSON). */
+#ifndef GS_MAX_HOOK_MSG_BYTES
+#define GS_MAX_HOOK_MSG_BYTES (16 * 1024 * 1024)
+#endif
+
+/* Seconds a hook waits for the daemon's answer before failing closed. */
+#ifndef GS_HOOK_TIMEOUT_S
+#define GS_HOOK_TIMEOUT_S 60
+#endif
+
+/* Output git writes while we are still feeding it the request body;
+ * kept in memory until the response starts. */
+#ifndef GS_MAX_EARLY_OUTPUT_BYTES
+#define GS_MAX_EARLY_OUTPUT_BYTES (8 * 1024 * 1024)
+#endif
+
+/* Events per page of GET /api/v1/events. */
+#ifndef GS_MAX_EVENTS_PAGE
+#define GS_MAX_EVENTS_PAGE 1000
+#endif
+#define GS_DEFAULT_EVENTS_PAGE 100
+
+/* A serialised event; CloudEvents intermediaries must forward 64 KiB. */
+#ifndef GS_MAX_EVENT_BYTES
+#define GS_MAX_EVENT_BYTES (64 * 1024)
+#endif
+
+/* Refs listed inline in push-completed / push-rejected before summarising. */
+#ifndef GS_MAX_INLINE_REFS
+#define GS_MAX_INLINE_REFS 200
+#endif
+
+/* Concurrent SSE followers. */
+#ifndef GS_MAX_SSE_CLIENTS
+#define GS_MAX_SSE_CLIENTS 128
+#endif
+
+/* Heartbeat interval of the SSE stream, milliseconds. */
+#ifndef GS_SSE_HEARTBEAT_MS
+#define GS_SSE_HEARTBEAT_MS 15000
+#endif
+
+/* Commits counted for data.commits before stopping (the count is then a
+ * lower bound and data.commitsTruncated is true). */
+#ifndef GS_MAX_COMMIT_COUNT
+#define GS_MAX_COMMIT_COUNT 100000
+#endif
+
+/* Namespace and repository names are DNS labels. */
+#define GS_MAX_NAME 63
+
+/* Roles on one token. */
+#ifndef GS_MAX_TOKEN_ROLES
+#define GS_MAX_TOKEN_ROLES 64
+#endif
+
+_Static_assert(GS_MAX_HTTP_HEADER_BYTES >= 4096, "headers too small for git clients");
+_Static_assert(GS_MAX_REFS_PER_PUSH >= 1000, "must accept a 1,000-ref push");
+_Static_assert(GS_MAX_HOOK_MSG_BYTES >= GS_MAX_REFS_PER_PUSH * 110, "hook msg too small for max refs");
+_Static_assert(GS_MAX_EVENTS_PAGE >= GS_DEFAULT_EVENTS_PAGE, "page bounds");
+_Static_assert(GS_MAX_EVENT_BYTES <= 1024 * 1024, "events are kept small");
+_Static_assert(GS_MAX_INLINE_REFS * 200 < GS_MAX_EVENT_BYTES, "inline refs must fit an event");
+
+#endif

@@ -1,0 +1,1075 @@
+/*
+ * refs/push.c -- push sessions, authorisation, ref journal, ref events,
+ * start-up recovery and reconcile.
+ *
+ * Owns: the in-memory session list and the per-ref in-flight set.
+ * Threads: hook worker threads and MHD connection threads call in
+ *   concurrently; `mu` guards sessions and in-flight refs. No lock is held
+ *   across database or git calls.
+ * Invariants:
+ *   - a ref event is appended only for a ref git has committed (committed
+ *     phase, or recovery that saw the new value on disk);
+ *   - event ids are deterministic, so any replay is dropped by the log;
+ *   - for one ref, "prepared" of a later transaction waits until the
+ *     earlier one's events are appended, so per-ref order in the log
+ *     equals the order git applied the updates.
+ * SPDX-License-Identifier: MIT
+ */
+#include "refs/push.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "events/evlog.h"
+#include "git/gitrepo.h"
+#include "limits.h"
+#include "log/log.h"
+#include "refs/refpolicy.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/hash.h"
+#include "util/str.h"
+#include "util/time.h"
+
+/* Inline ref lists stop growing past this many bytes (events < 64 KiB). */
+#define REFS_INLINE_BUDGET (40 * 1024)
+
+typedef struct refs_session {
+	char push_id[65];
+	gs_repo_info repo;
+	gs_principal who;
+	char via[16];
+	gs_ref_update *requested;
+	size_t nrequested;
+	int rejected; /* a push-rejected was recorded in pre-receive */
+	struct refs_session *next;
+} refs_session;
+
+typedef struct refs_inflight {
+	char repo_uid[37];
+	char *ref;
+	char push_id[65];
+	struct refs_inflight *next;
+} refs_inflight;
+
+struct gs_refs {
+	gs_refs_ctx ctx;
+	char *data_dir;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	refs_session *sessions;
+	refs_inflight *inflight;
+	const char *fault; /* GITSTORE_TEST_FAULT: test-only crash points */
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void refs_fault(gs_refs *r, const char *point)
+{
+	if (r->fault && strcmp(r->fault, point) == 0) {
+		GS_LOG(GS_LOG_WARN, "refs", "test fault %s: exiting", point);
+		_exit(137);
+	}
+}
+
+static int is_branch(const char *ref) { return gs_str_has_prefix(ref, "refs/heads/"); }
+
+static const char *ref_event_type(const gs_ref_update *u, int forced)
+{
+	int created = gs_str_is_zero_oid(u->old_sha), deleted = gs_str_is_zero_oid(u->new_sha);
+	if (is_branch(u->ref))
+		return created ? "branch-created" : deleted ? "branch-deleted" : forced ? "branch-force-pushed" : "branch-updated";
+	return created ? "tag-created" : deleted ? "tag-deleted" : "tag-updated";
+}
+
+static json_t *actor_json(const char *name, const char *via)
+{
+	return json_pack("{s:s, s:s}", "name", name, "via", via);
+}
+
+static void refs_bump(gs_refs *r, size_t appended, int64_t head)
+{
+	if (r->ctx.metrics)
+		atomic_fetch_add(&r->ctx.metrics->events_appended, (long long)appended);
+	if (r->ctx.notify && appended)
+		gs_evnotify_bump(r->ctx.notify, head);
+}
+
+/* Parses [["old","new","ref"], ...], dropping the all-zero records git
+ * 2.39 emits around packed-refs deletions. */
+static int parse_updates(json_t *arr, gs_ref_update **out, size_t *n, gs_error *err)
+{
+	size_t i, count = 0;
+	json_t *row;
+	gs_ref_update *list;
+	if (!json_is_array(arr))
+		return gs_error_set(err, GS_EINVALID, "hook", "updates must be an array");
+	if (json_array_size(arr) > GS_MAX_REFS_PER_PUSH)
+		return gs_error_set(err, GS_ELIMIT, "hook", "more than %d ref updates", GS_MAX_REFS_PER_PUSH);
+	list = gs_xcalloc(json_array_size(arr) + 1, sizeof(*list));
+	json_array_foreach(arr, i, row) {
+		const char *o = json_string_value(json_array_get(row, 0));
+		const char *nw = json_string_value(json_array_get(row, 1));
+		const char *ref = json_string_value(json_array_get(row, 2));
+		if (!o || !nw || !ref || !gs_str_is_oid(o) || !gs_str_is_oid(nw) || !*ref ||
+		    strlen(ref) > GS_MAX_REF_NAME) {
+			free(list);
+			return gs_error_set(err, GS_EINVALID, "hook", "malformed ref update record %zu", i);
+		}
+		if (gs_str_is_zero_oid(o) && gs_str_is_zero_oid(nw))
+			continue;
+		/* git also reports HEAD when the branch it points to moves;
+		 * only branches and tags are events */
+		if (!gs_str_has_prefix(ref, "refs/heads/") && !gs_str_has_prefix(ref, "refs/tags/"))
+			continue;
+		memcpy(list[count].old_sha, o, 41);
+		memcpy(list[count].new_sha, nw, 41);
+		memcpy(list[count].ref, ref, strlen(ref) + 1);
+		count++;
+	}
+	*out = list;
+	*n = count;
+	return 0;
+}
+
+/* ---- sessions and in-flight refs --------------------------------------- */
+
+static refs_session *session_find_locked(gs_refs *r, const char *push_id)
+{
+	for (refs_session *s = r->sessions; s; s = s->next)
+		if (strcmp(s->push_id, push_id) == 0)
+			return s;
+	return NULL;
+}
+
+static int session_copy(gs_refs *r, const char *push_id, refs_session *out)
+{
+	refs_session *s;
+	int found = 0;
+	pthread_mutex_lock(&r->mu);
+	s = session_find_locked(r, push_id);
+	if (s) {
+		*out = *s;
+		out->requested = NULL;
+		out->nrequested = 0;
+		found = 1;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return found;
+}
+
+static int inflight_busy_locked(gs_refs *r, const char *repo_uid, const char *ref, const char *push_id)
+{
+	for (refs_inflight *f = r->inflight; f; f = f->next)
+		if (strcmp(f->repo_uid, repo_uid) == 0 && strcmp(f->ref, ref) == 0 && strcmp(f->push_id, push_id) != 0)
+			return 1;
+	return 0;
+}
+
+/* Marks refs as in flight for push_id, waiting (bounded) while another
+ * transaction on the same ref has not reached "committed" yet. */
+static int inflight_acquire(gs_refs *r, const char *repo_uid, const char *push_id, const gs_ref_update *u, size_t n,
+			    gs_error *err)
+{
+	struct timespec deadline;
+	int error = 0;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += GS_HOOK_TIMEOUT_S / 2;
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = 0; i < n && !error; i++) {
+		refs_inflight *f;
+		while (inflight_busy_locked(r, repo_uid, u[i].ref, push_id)) {
+			if (pthread_cond_timedwait(&r->cv, &r->mu, &deadline) != 0) {
+				error = gs_error_set(err, GS_EUNAVAILABLE, "refs",
+						     "%s: an earlier update of this ref is still being recorded", u[i].ref);
+				break;
+			}
+		}
+		if (error)
+			break;
+		f = gs_xcalloc(1, sizeof(*f));
+		memcpy(f->repo_uid, repo_uid, sizeof(f->repo_uid));
+		f->ref = gs_xstrdup(u[i].ref);
+		snprintf(f->push_id, sizeof(f->push_id), "%s", push_id);
+		f->next = r->inflight;
+		r->inflight = f;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return error;
+}
+
+/* Releases in-flight marks of push_id (all of them when ref is NULL). */
+static void inflight_release(gs_refs *r, const char *push_id, const char *ref)
+{
+	pthread_mutex_lock(&r->mu);
+	for (refs_inflight **pp = &r->inflight; *pp;) {
+		refs_inflight *f = *pp;
+		if (strcmp(f->push_id, push_id) == 0 && (!ref || strcmp(f->ref, ref) == 0)) {
+			*pp = f->next;
+			free(f->ref);
+			free(f);
+		} else {
+			pp = &f->next;
+		}
+	}
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* ---- engine lifecycle ------------------------------------------------ */
+
+int gs_refs_new(gs_refs **out, const gs_refs_ctx *ctx, gs_error *err)
+{
+	gs_refs *r = gs_xcalloc(1, sizeof(*r));
+	pthread_condattr_t a;
+	(void)err;
+	r->ctx = *ctx;
+	r->data_dir = gs_xstrdup(ctx->data_dir);
+	r->ctx.data_dir = r->data_dir;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cv, &a);
+	pthread_condattr_destroy(&a);
+	r->fault = getenv("GITSTORE_TEST_FAULT");
+	*out = r;
+	return 0;
+}
+
+void gs_refs_free(gs_refs *r)
+{
+	if (!r)
+		return;
+	while (r->sessions) {
+		refs_session *s = r->sessions;
+		r->sessions = s->next;
+		free(s->requested);
+		free(s);
+	}
+	while (r->inflight) {
+		refs_inflight *f = r->inflight;
+		r->inflight = f->next;
+		free(f->ref);
+		free(f);
+	}
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+	free(r->data_dir);
+	free(r);
+}
+
+/* ---- event builders ---------------------------------------------------- */
+
+typedef struct refs_evbatch {
+	gs_event_spec *specs;
+	json_t **datas;
+	char (*ids)[GS_EVENT_ID_HEX + 1];
+	size_t n, cap;
+} refs_evbatch;
+
+static gs_event_spec *evbatch_add(refs_evbatch *b, json_t *data)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 8;
+		b->specs = gs_xrealloc(b->specs, b->cap * sizeof(*b->specs));
+		b->datas = gs_xrealloc(b->datas, b->cap * sizeof(*b->datas));
+		b->ids = gs_xrealloc(b->ids, b->cap * sizeof(*b->ids));
+	}
+	memset(&b->specs[b->n], 0, sizeof(b->specs[b->n]));
+	b->datas[b->n] = data;
+	b->specs[b->n].data = data;
+	return &b->specs[b->n++];
+}
+
+static void evbatch_release(refs_evbatch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		json_decref(b->datas[i]);
+	free(b->specs);
+	free(b->datas);
+	free(b->ids);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Ids point into b->ids, which may move while adding: fix them up once
+ * the batch is complete. */
+static void evbatch_fix_ids(refs_evbatch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		b->specs[i].id = b->ids[i];
+}
+
+/* One ref event. push_id doubles as correlation id. */
+static void add_ref_event(refs_evbatch *b, gs_gitrepo *git, const gs_repo_info *repo, const char *push_id,
+			  const char *actor, const char *via, const char *origin, const gs_ref_update *u,
+			  const char *extra_id_part)
+{
+	gs_update_info info;
+	gs_error ignore = GS_ERROR_INIT;
+	int tag = !is_branch(u->ref);
+	const char *type;
+	json_t *data;
+	gs_event_spec *spec;
+
+	if (!git || gs_gitrepo_describe(git, u->ref, u->old_sha, u->new_sha, tag, &info, &ignore) < 0) {
+		memset(&info, 0, sizeof(info));
+		memcpy(info.target_sha, GS_ZERO_OID, 41);
+	}
+	type = ref_event_type(u, info.forced);
+	data = json_pack("{s:s, s:s, s:s}", "ref", u->ref, "oldSha", u->old_sha, "newSha", u->new_sha);
+	if (tag) {
+		json_object_set_new(data, "annotated", json_boolean(info.annotated));
+		json_object_set_new(data, "targetSha", json_string(info.target_sha));
+	} else if (!gs_str_is_zero_oid(u->new_sha)) {
+		json_object_set_new(data, "forced", json_boolean(info.forced));
+		json_object_set_new(data, "commits", json_integer(info.commits));
+		if (info.commits_truncated)
+			json_object_set_new(data, "commitsTruncated", json_true());
+	}
+	if (push_id)
+		json_object_set_new(data, "pushId", json_string(push_id));
+	json_object_set_new(data, "actor", actor_json(actor, via));
+	json_object_set_new(data, "origin", json_string(origin));
+	spec = evbatch_add(b, data);
+	{
+		const char *parts[] = {"ref", push_id ? push_id : "", u->ref, u->old_sha, u->new_sha, type,
+				       extra_id_part ? extra_id_part : ""};
+		gs_evlog_make_id(b->ids[b->n - 1], parts, 7);
+	}
+	spec->type = type;
+	spec->repo = repo;
+	spec->subject = u->ref;
+	spec->correlation = push_id;
+}
+
+/* Appends a batch of ref events with their refs_state updates and intent
+ * drops in one transaction. Only refs whose event was new move
+ * refs_state, so a late replay never rewinds it. */
+static int commit_ref_events(gs_refs *r, gs_db *db, refs_evbatch *b, const gs_ref_update *u, const char *push_id,
+			     gs_error *err)
+{
+	int *added = gs_xcalloc(b->n + 1, sizeof(int));
+	size_t appended = 0;
+	int64_t head = 0;
+	int error;
+
+	evbatch_fix_ids(b);
+	if ((error = gs_db_begin(db, err)) < 0)
+		goto out;
+	if ((error = gs_evlog_append_tx(db, b->specs, b->n, added, &appended, &head, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < b->n; i++) {
+		if (added[i] && (error = gs_journal_ref_set(db, b->specs[i].repo->uid, u[i].ref, u[i].new_sha, err)) < 0)
+			goto out;
+		if (push_id && (error = gs_journal_intent_drop(db, push_id, u[i].ref, err)) < 0)
+			goto out;
+	}
+	error = gs_db_commit(db, err);
+out:
+	if (error < 0)
+		gs_db_rollback(db);
+	else
+		refs_bump(r, appended, head);
+	free(added);
+	return error;
+}
+
+static int append_one(gs_refs *r, gs_db *db, gs_event_spec *spec, int *added, gs_error *err)
+{
+	size_t appended = 0;
+	int64_t head = 0;
+	int error;
+	if ((error = gs_db_begin(db, err)) < 0)
+		return error;
+	if ((error = gs_evlog_append_tx(db, spec, 1, NULL, &appended, &head, err)) < 0 ||
+	    (error = gs_db_commit(db, err)) < 0) {
+		gs_db_rollback(db);
+		return error;
+	}
+	refs_bump(r, appended, head);
+	if (added)
+		*added = appended > 0;
+	return 0;
+}
+
+/* refs: [{ref, oldSha, newSha, ...}] with a byte budget. */
+static void refs_list_add(json_t *list, size_t *budget, json_t *entry, int *truncated)
+{
+	char *text = json_dumps(entry, JSON_COMPACT);
+	size_t len = text ? strlen(text) : 0;
+	free(text);
+	if (len + 1 > *budget) {
+		*truncated = 1;
+		json_decref(entry);
+		return;
+	}
+	*budget -= len + 1;
+	json_array_append_new(list, entry);
+}
+
+static int record_rejection(gs_refs *r, gs_db *db, const gs_repo_info *repo, const char *push_id, const char *actor,
+			    const char *via, const char *stage, const char *code, const char *message,
+			    const gs_ref_update *u, size_t n, const char *const *per_ref_code, gs_error *err)
+{
+	json_t *refs = json_array(), *data;
+	size_t budget = REFS_INLINE_BUDGET;
+	int truncated = 0, added = 0, error, subject_is_refused = 0;
+	char id[GS_EVENT_ID_HEX + 1], subject[GS_MAX_REF_NAME + 1];
+	const char *parts[] = {"push-rejected", push_id, stage};
+	gs_event_spec spec;
+
+	snprintf(subject, sizeof(subject), "%s/%s", repo->ns, repo->name);
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_pack("{s:s, s:s, s:s}", "ref", u[i].ref, "oldSha", u[i].old_sha, "newSha", u[i].new_sha);
+		if (per_ref_code && per_ref_code[i])
+			json_object_set_new(e, "reason", json_string(per_ref_code[i]));
+		/* subject: the first refused ref (or the first ref) */
+		if (i == 0 || (per_ref_code && per_ref_code[i] && !subject_is_refused))
+			snprintf(subject, sizeof(subject), "%s", u[i].ref);
+		if (per_ref_code && per_ref_code[i])
+			subject_is_refused = 1;
+		refs_list_add(refs, &budget, e, &truncated);
+	}
+	data = json_pack("{s:o, s:s, s:{s:s, s:s}, s:s, s:o}", "refs", refs, "stage", stage, "reason", "code", code,
+			 "message", message, "pushId", push_id, "actor", actor_json(actor, via));
+	if (truncated) {
+		json_object_set_new(data, "refsTruncated", json_true());
+		json_object_set_new(data, "refCount", json_integer((json_int_t)n));
+	}
+	gs_evlog_make_id(id, parts, 3);
+	memset(&spec, 0, sizeof(spec));
+	spec.id = id;
+	spec.type = "push-rejected";
+	spec.repo = repo;
+	spec.subject = subject;
+	spec.correlation = push_id;
+	spec.data = data;
+	error = append_one(r, db, &spec, &added, err);
+	if (error == 0 && added && r->ctx.metrics)
+		atomic_fetch_add(&r->ctx.metrics->refusals, 1);
+	json_decref(data);
+	return error;
+}
+
+/* ---- sessions API -------------------------------------------------------- */
+
+int gs_refs_push_begin(gs_refs *r, const gs_repo_info *repo, const gs_principal *who, const char *via,
+		       const gs_push_cmds *cmds, char push_id[65], gs_error *err)
+{
+	refs_session *s;
+	gs_push_rec rec;
+	gs_db *db;
+	int error;
+
+	memset(&rec, 0, sizeof(rec));
+	if ((error = gs_uuid_v4(rec.push_id, err)) < 0)
+		return error;
+	memcpy(rec.repo_uid, repo->uid, sizeof(rec.repo_uid));
+	snprintf(rec.actor, sizeof(rec.actor), "%s", who->user);
+	snprintf(rec.via, sizeof(rec.via), "%s", via);
+	rec.atomic = cmds ? cmds->atomic : 0;
+	memcpy(rec.state, "open", 5);
+	db = gs_dbpool_get(r->ctx.pool);
+	error = gs_journal_push_insert(db, &rec, err);
+	gs_dbpool_put(r->ctx.pool, db);
+	if (error < 0)
+		return error;
+
+	s = gs_xcalloc(1, sizeof(*s));
+	memcpy(s->push_id, rec.push_id, sizeof(s->push_id));
+	s->repo = *repo;
+	s->who = *who;
+	snprintf(s->via, sizeof(s->via), "%s", via);
+	if (cmds && cmds->n) {
+		s->requested = gs_xcalloc(cmds->n, sizeof(*s->requested));
+		for (size_t i = 0; i < cmds->n; i++) {
+			memcpy(s->requested[i].old_sha, cmds->cmds[i].old_sha, 41);
+			memcpy(s->requested[i].new_sha, cmds->cmds[i].new_sha, 41);
+			snprintf(s->requested[i].ref, sizeof(s->requested[i].ref), "%s", cmds->cmds[i].ref);
+		}
+		s->nrequested = cmds->n;
+	}
+	pthread_mutex_lock(&r->mu);
+	s->next = r->sessions;
+	r->sessions = s;
+	pthread_mutex_unlock(&r->mu);
+	memcpy(push_id, rec.push_id, 65);
+	return 0;
+}
+
+int gs_refs_reject_transport(gs_refs *r, const gs_repo_info *repo, const gs_principal *who, const char *code,
+			     const char *message, gs_error *err)
+{
+	char push_id[37];
+	gs_db *db;
+	int error;
+	if ((error = gs_uuid_v4(push_id, err)) < 0)
+		return error;
+	db = gs_dbpool_get(r->ctx.pool);
+	error = record_rejection(r, db, repo, push_id, who->user, "git", "transport", code, message, NULL, 0, NULL, err);
+	gs_dbpool_put(r->ctx.pool, db);
+	return error;
+}
+
+/* ---- finalisation ------------------------------------------------------ */
+
+typedef struct finalize_ctx {
+	json_t *refs;
+	size_t budget;
+	int truncated;
+	size_t count;
+	char (*done_refs)[GS_MAX_REF_NAME + 1];
+	size_t ndone, capdone;
+} finalize_ctx;
+
+static int finalize_collect(int64_t logseq, const char *type, const char *json, void *payload)
+{
+	finalize_ctx *f = payload;
+	json_t *ev, *data;
+	const char *ref;
+	(void)logseq;
+	if (strcmp(type, "push-completed") == 0 || strcmp(type, "push-rejected") == 0)
+		return 0;
+	if (!gs_str_has_prefix(type, "branch-") && !gs_str_has_prefix(type, "tag-"))
+		return 0;
+	ev = json_loads(json, 0, NULL);
+	data = json_object_get(ev, "data");
+	ref = json_string_value(json_object_get(data, "ref"));
+	if (ref) {
+		json_t *e = json_pack("{s:s, s:O, s:O, s:s}", "ref", ref, "oldSha", json_object_get(data, "oldSha"),
+				      "newSha", json_object_get(data, "newSha"), "event", type);
+		refs_list_add(f->refs, &f->budget, e, &f->truncated);
+		f->count++;
+		if (f->ndone == f->capdone) {
+			f->capdone = f->capdone ? f->capdone * 2 : 16;
+			f->done_refs = gs_xrealloc(f->done_refs, f->capdone * sizeof(*f->done_refs));
+		}
+		snprintf(f->done_refs[f->ndone++], GS_MAX_REF_NAME + 1, "%s", ref);
+	}
+	json_decref(ev);
+	return 0;
+}
+
+static int ref_done(const finalize_ctx *f, const char *ref)
+{
+	for (size_t i = 0; i < f->ndone; i++)
+		if (strcmp(f->done_refs[i], ref) == 0)
+			return 1;
+	return 0;
+}
+
+/* Appends push-completed once the push's ref events exist; with
+ * session (at receive-pack exit) also records refs that never moved. */
+static int refs_finalize(gs_refs *r, gs_db *db, const gs_push_rec *p, const refs_session *s, gs_error *err)
+{
+	finalize_ctx f;
+	gs_repo_info repo;
+	int error;
+
+	memset(&f, 0, sizeof(f));
+	f.refs = json_array();
+	f.budget = REFS_INLINE_BUDGET;
+	if ((error = gs_registry_repo_by_uid(db, p->repo_uid, &repo, err)) < 0)
+		goto out;
+	if ((error = gs_evlog_read_correlation(db, p->push_id, finalize_collect, &f, err)) < 0)
+		goto out;
+	if (f.count > 0) {
+		char id[GS_EVENT_ID_HEX + 1], subject[2 * GS_MAX_NAME + 2];
+		const char *parts[] = {"push-completed", p->push_id};
+		gs_event_spec spec;
+		json_t *data = json_pack("{s:O, s:b, s:s, s:o}", "refs", f.refs, "atomic", p->atomic, "pushId",
+					 p->push_id, "actor", actor_json(p->actor, p->via));
+		int added = 0;
+		if (f.truncated) {
+			json_object_set_new(data, "refsTruncated", json_true());
+			json_object_set_new(data, "refCount", json_integer((json_int_t)f.count));
+		}
+		gs_evlog_make_id(id, parts, 2);
+		snprintf(subject, sizeof(subject), "%s/%s", repo.ns, repo.name);
+		memset(&spec, 0, sizeof(spec));
+		spec.id = id;
+		spec.type = "push-completed";
+		spec.repo = &repo;
+		spec.subject = subject;
+		spec.correlation = p->push_id;
+		spec.data = data;
+		error = append_one(r, db, &spec, &added, err);
+		json_decref(data);
+		if (error < 0)
+			goto out;
+		if (added && r->ctx.metrics)
+			atomic_fetch_add(&r->ctx.metrics->pushes, 1);
+	}
+	if (s && !s->rejected && s->nrequested) {
+		/* refs the client asked for that git did not move: stale old
+		 * value, lock contention, fsck or unpack failure */
+		gs_ref_update *missed = gs_xcalloc(s->nrequested, sizeof(*missed));
+		size_t nm = 0;
+		for (size_t i = 0; i < s->nrequested; i++)
+			if (!ref_done(&f, s->requested[i].ref))
+				missed[nm++] = s->requested[i];
+		if (nm)
+			error = record_rejection(r, db, &repo, p->push_id, p->actor, p->via, "reference-transaction",
+						 "ref_update_failed",
+						 "git did not update the ref (stale old value, concurrent update, or objects "
+						 "that failed verification)",
+						 missed, nm, NULL, err);
+		free(missed);
+		if (error < 0)
+			goto out;
+	}
+	if (s || f.count > 0)
+		error = gs_journal_push_set_state(db, p->push_id, "done", err);
+out:
+	json_decref(f.refs);
+	free(f.done_refs);
+	return error;
+}
+
+void gs_refs_push_end(gs_refs *r, const char *push_id)
+{
+	refs_session *s = NULL;
+	gs_push_rec p;
+	gs_error err = GS_ERROR_INIT;
+	gs_db *db;
+
+	pthread_mutex_lock(&r->mu);
+	for (refs_session **pp = &r->sessions; *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->push_id, push_id) == 0) {
+			s = *pp;
+			*pp = s->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+	inflight_release(r, push_id, NULL);
+	db = gs_dbpool_get(r->ctx.pool);
+	if (gs_journal_push_get(db, push_id, &p, &err) < 0 || refs_finalize(r, db, &p, s, &err) < 0)
+		GS_LOG(GS_LOG_ERROR, "refs", "push %s: cannot complete: %s (recovery will retry)", push_id, err.msg);
+	gs_dbpool_put(r->ctx.pool, db);
+	if (s)
+		free(s->requested);
+	free(s);
+}
+
+/* ---- hook phases -------------------------------------------------------- */
+
+static json_t *reply(int exit_code, const char *message)
+{
+	return json_pack("{s:i, s:s}", "exit", exit_code, "message", message ? message : "");
+}
+
+static json_t *hook_pre_receive(gs_refs *r, const char *push_id, const char *quarantine, gs_ref_update *u, size_t n)
+{
+	refs_session s;
+	gs_refpolicy pol;
+	gs_gitrepo *git = NULL;
+	gs_buf msg;
+	gs_error err = GS_ERROR_INIT;
+	const char **codes = NULL;
+	const char *first_code = NULL;
+	char first_msg[384] = "";
+	char *path = NULL;
+	gs_role role;
+	json_t *out = NULL;
+	size_t refused = 0;
+
+	if (!session_copy(r, push_id, &s))
+		return reply(1, "gitstore: no active push session (daemon restarted?); push refused, retry\n");
+	gs_buf_init(&msg, 1024 * 1024);
+	memset(&pol, 0, sizeof(pol));
+	pol.system_repo = strcmp(s.repo.name, GS_SYSTEM_REPO) == 0;
+	role = gs_principal_role(&s.who, s.repo.ns);
+	codes = gs_xcalloc(n + 1, sizeof(*codes));
+	for (size_t i = 0; i < n; i++) {
+		gs_ref_decision d;
+		int is_ff = 1;
+		if (gs_refpolicy_needs_ancestry(&pol, u[i].ref, u[i].old_sha, u[i].new_sha) && role < GS_ROLE_ADMIN) {
+			if (!git) {
+				path = gs_gitrepo_path(r->data_dir, s.repo.uid);
+				if (gs_gitrepo_open(&git, path, quarantine, &err) < 0)
+					GS_LOG(GS_LOG_ERROR, "refs", "pre-receive: %s", err.msg);
+			}
+			/* fail closed: if ancestry cannot be read, treat as forced */
+			is_ff = git && gs_gitrepo_contains(git, u[i].new_sha, u[i].old_sha, &err) == 1;
+		}
+		gs_refpolicy_check(&pol, role, u[i].ref, u[i].old_sha, u[i].new_sha, is_ff, &d);
+		if (!d.allowed) {
+			codes[i] = d.code;
+			if (!first_code) {
+				first_code = d.code;
+				snprintf(first_msg, sizeof(first_msg), "%s", d.message);
+			}
+			refused++;
+			if (refused <= 50)
+				gs_buf_printf(&msg, NULL, "gitstore: refused %s [%s]\n", d.message, d.code);
+		}
+	}
+	if (refused > 50)
+		gs_buf_printf(&msg, NULL, "gitstore: ... and %zu more refused refs\n", refused - 50);
+	if (refused) {
+		gs_db *db = gs_dbpool_get(r->ctx.pool);
+		gs_error_clear(&err);
+		if (record_rejection(r, db, &s.repo, push_id, s.who.user, s.via, "pre-receive", first_code, first_msg, u, n,
+				     codes, &err) < 0)
+			GS_LOG(GS_LOG_ERROR, "refs", "push %s: push-rejected not recorded: %s", push_id, err.msg);
+		gs_dbpool_put(r->ctx.pool, db);
+		pthread_mutex_lock(&r->mu);
+		{
+			refs_session *live = session_find_locked(r, push_id);
+			if (live)
+				live->rejected = 1;
+		}
+		pthread_mutex_unlock(&r->mu);
+		gs_buf_printf(&msg, NULL, "gitstore: push refused; no ref was changed\n");
+		out = reply(1, msg.ptr);
+	} else {
+		out = reply(0, "");
+	}
+	gs_gitrepo_close(git);
+	free(path);
+	free(codes);
+	gs_buf_release(&msg);
+	return out;
+}
+
+static json_t *hook_prepared(gs_refs *r, const char *push_id, const char *repo_uid, gs_ref_update *u, size_t n)
+{
+	gs_error err = GS_ERROR_INIT;
+	gs_db *db;
+	int error = 0;
+
+	if (n == 0)
+		return reply(0, "");
+	if ((error = inflight_acquire(r, repo_uid, push_id, u, n, &err)) < 0)
+		goto fail;
+	db = gs_dbpool_get(r->ctx.pool);
+	if ((error = gs_db_begin(db, &err)) == 0) {
+		for (size_t i = 0; i < n && !error; i++)
+			error = gs_journal_intent_put(db, push_id, repo_uid, &u[i], &err);
+		if (!error)
+			error = gs_db_commit(db, &err);
+		if (error)
+			gs_db_rollback(db);
+	}
+	gs_dbpool_put(r->ctx.pool, db);
+	if (error < 0) {
+		inflight_release(r, push_id, NULL);
+		goto fail;
+	}
+	refs_fault(r, "after-intent");
+	return reply(0, "");
+fail:
+	GS_LOG(GS_LOG_ERROR, "refs", "push %s: intent not recorded: %s", push_id, err.msg);
+	{
+		char m[400];
+		snprintf(m, sizeof(m), "gitstore: cannot record the ref transaction (%s); push refused\n", err.msg);
+		return reply(1, m);
+	}
+}
+
+static json_t *hook_committed(gs_refs *r, const char *push_id, const char *repo_uid, gs_ref_update *u, size_t n)
+{
+	gs_error err = GS_ERROR_INIT;
+	gs_push_rec p;
+	gs_repo_info repo;
+	gs_gitrepo *git = NULL;
+	refs_evbatch b;
+	char *path = NULL;
+	gs_db *db;
+	int error;
+
+	refs_fault(r, "after-ref-commit");
+	memset(&b, 0, sizeof(b));
+	db = gs_dbpool_get(r->ctx.pool);
+	if ((error = gs_journal_push_get(db, push_id, &p, &err)) < 0 ||
+	    (error = gs_registry_repo_by_uid(db, repo_uid, &repo, &err)) < 0)
+		goto out;
+	path = gs_gitrepo_path(r->data_dir, repo.uid);
+	if (gs_gitrepo_open(&git, path, NULL, &err) < 0) {
+		GS_LOG(GS_LOG_WARN, "refs", "push %s: %s (events without ancestry data)", push_id, err.msg);
+		gs_error_clear(&err);
+	}
+	for (size_t i = 0; i < n; i++)
+		add_ref_event(&b, git, &repo, push_id, p.actor, p.via, p.via[0] && strcmp(p.via, "api") == 0 ? "api" : "push",
+			      &u[i], NULL);
+	error = commit_ref_events(r, db, &b, u, push_id, &err);
+out:
+	gs_dbpool_put(r->ctx.pool, db);
+	for (size_t i = 0; i < n; i++)
+		inflight_release(r, push_id, u[i].ref);
+	gs_gitrepo_close(git);
+	free(path);
+	evbatch_release(&b);
+	if (error < 0) {
+		/* the ref has moved; the intent stays and start-up recovery
+		 * appends the events. Tell the pusher. */
+		GS_LOG(GS_LOG_ERROR, "refs", "push %s: events not appended: %s (left to recovery)", push_id, err.msg);
+		return reply(0, "gitstore: warning: ref events delayed; they will be recorded on recovery\n");
+	}
+	return reply(0, "");
+}
+
+static json_t *hook_aborted(gs_refs *r, const char *push_id, gs_ref_update *u, size_t n)
+{
+	gs_error err = GS_ERROR_INIT;
+	gs_db *db = gs_dbpool_get(r->ctx.pool);
+	for (size_t i = 0; i < n; i++) {
+		if (gs_journal_intent_drop(db, push_id, u[i].ref, &err) < 0)
+			GS_LOG(GS_LOG_WARN, "refs", "push %s: intent for %s not dropped: %s", push_id, u[i].ref, err.msg);
+		inflight_release(r, push_id, u[i].ref);
+	}
+	gs_dbpool_put(r->ctx.pool, db);
+	return reply(0, "");
+}
+
+static json_t *hook_post_receive(gs_refs *r, const char *push_id)
+{
+	gs_error err = GS_ERROR_INIT;
+	gs_push_rec p;
+	gs_db *db = gs_dbpool_get(r->ctx.pool);
+	if (gs_journal_push_get(db, push_id, &p, &err) < 0 || refs_finalize(r, db, &p, NULL, &err) < 0)
+		GS_LOG(GS_LOG_WARN, "refs", "push %s: post-receive: %s", push_id, err.msg);
+	gs_dbpool_put(r->ctx.pool, db);
+	return reply(0, "");
+}
+
+json_t *gs_refs_hook(gs_refs *r, json_t *req)
+{
+	const char *hook = json_string_value(json_object_get(req, "hook"));
+	const char *phase = json_string_value(json_object_get(req, "phase"));
+	const char *push_id = json_string_value(json_object_get(req, "pushId"));
+	const char *repo_uid = json_string_value(json_object_get(req, "repoUid"));
+	const char *quarantine = json_string_value(json_object_get(req, "quarantine"));
+	gs_ref_update *u = NULL;
+	size_t n = 0;
+	gs_error err = GS_ERROR_INIT;
+	json_t *out;
+
+	if (!hook || !push_id || !repo_uid || strlen(push_id) > 64 || strlen(repo_uid) > 36)
+		return reply(1, "gitstore: malformed hook request (missing pushId/repoUid)\n");
+	if (parse_updates(json_object_get(req, "updates"), &u, &n, &err) < 0) {
+		char m[320];
+		snprintf(m, sizeof(m), "gitstore: %s\n", err.msg);
+		return reply(1, m);
+	}
+	if (strcmp(hook, "pre-receive") == 0)
+		out = hook_pre_receive(r, push_id, quarantine, u, n);
+	else if (strcmp(hook, "post-receive") == 0)
+		out = hook_post_receive(r, push_id);
+	else if (strcmp(hook, "reference-transaction") == 0 && phase && strcmp(phase, "prepared") == 0)
+		out = hook_prepared(r, push_id, repo_uid, u, n);
+	else if (strcmp(hook, "reference-transaction") == 0 && phase && strcmp(phase, "committed") == 0)
+		out = hook_committed(r, push_id, repo_uid, u, n);
+	else if (strcmp(hook, "reference-transaction") == 0 && phase && strcmp(phase, "aborted") == 0)
+		out = hook_aborted(r, push_id, u, n);
+	else
+		out = reply(1, "gitstore: unknown hook\n");
+	free(u);
+	return out;
+}
+
+/* ---- recovery and reconcile ---------------------------------------------- */
+
+static int recover_intents(gs_refs *r, gs_db *db, gs_error *err)
+{
+	gs_intent *list = NULL;
+	size_t n = 0;
+	int error;
+	if ((error = gs_journal_intent_list(db, &list, &n, err)) < 0)
+		return error;
+	for (size_t i = 0; i < n && !error; i++) {
+		gs_intent *it = &list[i];
+		gs_repo_info repo;
+		gs_push_rec p;
+		gs_gitrepo *git = NULL;
+		char actual[41], *path;
+		gs_error e2 = GS_ERROR_INIT;
+
+		if (gs_registry_repo_by_uid(db, it->repo_uid, &repo, &e2) < 0 ||
+		    gs_journal_push_get(db, it->push_id, &p, &e2) < 0) {
+			GS_LOG(GS_LOG_WARN, "recovery", "intent %s %s: %s; dropped", it->push_id, it->u.ref, e2.msg);
+			error = gs_journal_intent_drop(db, it->push_id, it->u.ref, err);
+			continue;
+		}
+		path = gs_gitrepo_path(r->data_dir, repo.uid);
+		if (gs_gitrepo_open(&git, path, NULL, &e2) < 0) {
+			GS_LOG(GS_LOG_ERROR, "recovery", "%s: %s", path, e2.msg);
+			free(path);
+			continue; /* keep the intent for the next start */
+		}
+		free(path);
+		if (gs_gitrepo_ref_read(git, it->u.ref, actual, &e2) < 0)
+			memcpy(actual, GS_ZERO_OID, 41);
+		if (strcmp(actual, it->u.new_sha) == 0) {
+			/* git committed it; the events were not appended */
+			refs_evbatch b;
+			memset(&b, 0, sizeof(b));
+			add_ref_event(&b, git, &repo, it->push_id, p.actor, p.via, "recovery", &it->u, NULL);
+			GS_LOG(GS_LOG_INFO, "recovery", "push %s: %s committed before the crash; appending its event",
+			       it->push_id, it->u.ref);
+			error = commit_ref_events(r, db, &b, &it->u, it->push_id, err);
+			evbatch_release(&b);
+		} else {
+			/* never committed (or moved since: reconcile reports it) */
+			error = gs_journal_intent_drop(db, it->push_id, it->u.ref, err);
+		}
+		gs_gitrepo_close(git);
+	}
+	free(list);
+	return error;
+}
+
+static int recover_pushes(gs_refs *r, gs_db *db, gs_error *err)
+{
+	gs_push_rec *list = NULL;
+	size_t n = 0;
+	int error;
+	if ((error = gs_journal_push_list_open(db, &list, &n, err)) < 0)
+		return error;
+	for (size_t i = 0; i < n && !error; i++) {
+		/* no session survives a restart: mark done whatever happened */
+		error = refs_finalize(r, db, &list[i], NULL, err);
+		if (!error)
+			error = gs_journal_push_set_state(db, list[i].push_id, "done", err);
+	}
+	free(list);
+	return error;
+}
+
+typedef struct reconcile_ref {
+	char *ref;
+	char stored[41];
+	char actual[41];
+	int64_t version;
+} reconcile_ref;
+
+typedef struct reconcile_ctx {
+	reconcile_ref *refs;
+	size_t n, cap;
+} reconcile_ctx;
+
+static reconcile_ref *reconcile_slot(reconcile_ctx *c, const char *ref)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->refs[i].ref, ref) == 0)
+			return &c->refs[i];
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 32;
+		c->refs = gs_xrealloc(c->refs, c->cap * sizeof(*c->refs));
+	}
+	memset(&c->refs[c->n], 0, sizeof(c->refs[c->n]));
+	c->refs[c->n].ref = gs_xstrdup(ref);
+	memcpy(c->refs[c->n].stored, GS_ZERO_OID, 41);
+	memcpy(c->refs[c->n].actual, GS_ZERO_OID, 41);
+	return &c->refs[c->n++];
+}
+
+static int reconcile_stored_cb(const char *ref, const char *sha, int64_t version, void *payload)
+{
+	reconcile_ref *s = reconcile_slot(payload, ref);
+	snprintf(s->stored, sizeof(s->stored), "%s", sha);
+	s->version = version;
+	return 0;
+}
+
+static int reconcile_actual_cb(const char *ref, const char *sha, void *payload)
+{
+	reconcile_ref *s = reconcile_slot(payload, ref);
+	snprintf(s->actual, sizeof(s->actual), "%s", sha);
+	return 0;
+}
+
+static int reconcile_cmp(const void *a, const void *b)
+{
+	return strcmp(((const reconcile_ref *)a)->ref, ((const reconcile_ref *)b)->ref);
+}
+
+static int reconcile_repo(gs_refs *r, gs_db *db, const gs_repo_info *repo, gs_error *err)
+{
+	reconcile_ctx c;
+	gs_gitrepo *git = NULL;
+	refs_evbatch b;
+	gs_ref_update *u = NULL;
+	char *path = gs_gitrepo_path(r->data_dir, repo->uid);
+	char corr[GS_EVENT_ID_HEX + 1];
+	int error;
+
+	memset(&c, 0, sizeof(c));
+	memset(&b, 0, sizeof(b));
+	if ((error = gs_gitrepo_open(&git, path, NULL, err)) < 0 ||
+	    (error = gs_journal_ref_each(db, repo->uid, reconcile_stored_cb, &c, err)) < 0 ||
+	    (error = gs_gitrepo_refs_each(git, reconcile_actual_cb, &c, err)) < 0)
+		goto out;
+	qsort(c.refs, c.n, sizeof(*c.refs), reconcile_cmp);
+	u = gs_xcalloc(c.n + 1, sizeof(*u));
+	{
+		/* one correlation id per reconcile of this repository state */
+		char head[24];
+		int64_t h = 0;
+		const char *parts[] = {"reconcile", repo->uid, head};
+		gs_evlog_head(db, &h, NULL);
+		snprintf(head, sizeof(head), "%lld", (long long)h);
+		gs_evlog_make_id(corr, parts, 3);
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		reconcile_ref *s = &c.refs[i];
+		char version[24];
+		size_t k = b.n;
+		if (strcmp(s->stored, s->actual) == 0)
+			continue;
+		snprintf(u[k].ref, sizeof(u[k].ref), "%s", s->ref);
+		memcpy(u[k].old_sha, s->stored, 41);
+		memcpy(u[k].new_sha, s->actual, 41);
+		snprintf(version, sizeof(version), "v%lld", (long long)s->version);
+		add_ref_event(&b, git, repo, NULL, "system", "system", "reconcile", &u[k], version);
+		/* reconcile events are not part of a push: own id namespace,
+		 * shared correlation for the pass */
+		{
+			const char *parts[] = {"reconcile", repo->uid, s->ref, s->stored, s->actual, version};
+			gs_evlog_make_id(b.ids[k], parts, 6);
+		}
+		b.specs[k].correlation = NULL;
+		GS_LOG(GS_LOG_INFO, "reconcile", "%s/%s %s changed behind the service: %.12s -> %.12s", repo->ns,
+		       repo->name, s->ref, s->stored, s->actual);
+	}
+	if (b.n) {
+		for (size_t i = 0; i < b.n; i++)
+			b.specs[i].correlation = corr;
+		error = commit_ref_events(r, db, &b, u, NULL, err);
+	}
+out:
+	for (size_t i = 0; i < c.n; i++)
+		free(c.refs[i].ref);
+	free(c.refs);
+	free(u);
+	evbatch_release(&b);
+	gs_gitrepo_close(git);
+	free(path);
+	return error;
+}
+
+int gs_refs_recover(gs_refs *r, gs_error *err)
+{
+	gs_repo_info *repos = NULL;
+	size_t n = 0;
+	gs_db *db = gs_dbpool_get(r->ctx.pool);
+	int error;
+
+	if ((error = recover_intents(r, db, err)) < 0 || (error = recover_pushes(r, db, err)) < 0 ||
+	    (error = gs_registry_repo_list(db, &repos, &n, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		gs_error e2 = GS_ERROR_INIT;
+		if (reconcile_repo(r, db, &repos[i], &e2) < 0)
+			GS_LOG(GS_LOG_ERROR, "reconcile", "%s/%s: %s", repos[i].ns, repos[i].name, e2.msg);
+	}
+out:
+	free(repos);
+	gs_dbpool_put(r->ctx.pool, db);
+	return error;
+}

@@ -1,0 +1,56 @@
+/*
+ * util/metrics.c -- Prometheus text exposition.
+ * SPDX-License-Identifier: MIT
+ */
+#include "util/metrics.h"
+
+/* upper bounds in microseconds: 0.5ms .. 10s */
+static const int64_t HOOK_BOUNDS_US[GS_HIST_BUCKETS] = {500, 1000, 2500, 5000, 10000, 25000,
+							50000, 100000, 250000, 1000000, 5000000, 10000000};
+
+void gs_metrics_hook_observe(gs_metrics *m, int64_t micros)
+{
+	for (int i = 0; i < GS_HIST_BUCKETS; i++)
+		if (micros <= HOOK_BOUNDS_US[i])
+			atomic_fetch_add(&m->hook_bucket[i], 1);
+	atomic_fetch_add(&m->hook_count, 1);
+	atomic_fetch_add(&m->hook_sum_us, micros);
+}
+
+int gs_metrics_render(gs_metrics *m, int64_t log_head, gs_buf *out, gs_error *err)
+{
+	int error = 0;
+	long long count = atomic_load(&m->hook_count);
+#define EMIT(...)                                                        \
+	do {                                                             \
+		if ((error = gs_buf_printf(out, err, __VA_ARGS__)) < 0)  \
+			return error;                                    \
+	} while (0)
+	EMIT("# HELP gitstore_pushes_total Pushes accepted (one push-completed each).\n"
+	     "# TYPE gitstore_pushes_total counter\ngitstore_pushes_total %lld\n",
+	     (long long)atomic_load(&m->pushes));
+	EMIT("# HELP gitstore_push_refusals_total Pushes and API writes refused (push-rejected events).\n"
+	     "# TYPE gitstore_push_refusals_total counter\ngitstore_push_refusals_total %lld\n",
+	     (long long)atomic_load(&m->refusals));
+	EMIT("# HELP gitstore_events_appended_total Events appended to the log by this process.\n"
+	     "# TYPE gitstore_events_appended_total counter\ngitstore_events_appended_total %lld\n",
+	     (long long)atomic_load(&m->events_appended));
+	EMIT("# HELP gitstore_event_log_head Highest logseq in the event log.\n"
+	     "# TYPE gitstore_event_log_head gauge\ngitstore_event_log_head %lld\n", (long long)log_head);
+	EMIT("# HELP gitstore_http_requests_total HTTP requests received.\n"
+	     "# TYPE gitstore_http_requests_total counter\ngitstore_http_requests_total %lld\n",
+	     (long long)atomic_load(&m->http_requests));
+	EMIT("# HELP gitstore_sse_clients Connected event-stream clients.\n"
+	     "# TYPE gitstore_sse_clients gauge\ngitstore_sse_clients %lld\n",
+	     (long long)atomic_load(&m->sse_clients));
+	EMIT("# HELP gitstore_hook_roundtrip_seconds Hook call round trip to the daemon.\n"
+	     "# TYPE gitstore_hook_roundtrip_seconds histogram\n");
+	for (int i = 0; i < GS_HIST_BUCKETS; i++)
+		EMIT("gitstore_hook_roundtrip_seconds_bucket{le=\"%g\"} %lld\n", (double)HOOK_BOUNDS_US[i] / 1e6,
+		     (long long)atomic_load(&m->hook_bucket[i]));
+	EMIT("gitstore_hook_roundtrip_seconds_bucket{le=\"+Inf\"} %lld\n", count);
+	EMIT("gitstore_hook_roundtrip_seconds_sum %.6f\n", (double)atomic_load(&m->hook_sum_us) / 1e6);
+	EMIT("gitstore_hook_roundtrip_seconds_count %lld\n", count);
+#undef EMIT
+	return 0;
+}
