@@ -101,7 +101,7 @@ static void refs_bump(gs_refs *r, size_t appended, int64_t head)
 
 /* Parses [["old","new","ref"], ...], dropping the all-zero records git
  * 2.39 emits around packed-refs deletions. */
-static int parse_updates(json_t *arr, gs_ref_update **out, size_t *n, gs_error *err)
+static int parse_updates(json_t *arr, int events_only, gs_ref_update **out, size_t *n, gs_error *err)
 {
 	size_t i, count = 0;
 	json_t *row;
@@ -124,7 +124,7 @@ static int parse_updates(json_t *arr, gs_ref_update **out, size_t *n, gs_error *
 			continue;
 		/* git also reports HEAD when the branch it points to moves;
 		 * only branches and tags are events */
-		if (!gs_str_has_prefix(ref, "refs/heads/") && !gs_str_has_prefix(ref, "refs/tags/"))
+		if (events_only && !gs_str_has_prefix(ref, "refs/heads/") && !gs_str_has_prefix(ref, "refs/tags/"))
 			continue;
 		memcpy(list[count].old_sha, o, 41);
 		memcpy(list[count].new_sha, nw, 41);
@@ -852,7 +852,7 @@ json_t *gs_refs_hook(gs_refs *r, json_t *req)
 
 	if (!hook || !push_id || !repo_uid || strlen(push_id) > 64 || strlen(repo_uid) > 36)
 		return reply(1, "gitstore: malformed hook request (missing pushId/repoUid)\n");
-	if (parse_updates(json_object_get(req, "updates"), &u, &n, &err) < 0) {
+	if (parse_updates(json_object_get(req, "updates"), strcmp(hook, "pre-receive") != 0, &u, &n, &err) < 0) {
 		char m[320];
 		snprintf(m, sizeof(m), "gitstore: %s\n", err.msg);
 		return reply(1, m);

@@ -21,7 +21,7 @@ run_sub_test () {
 	} >"$name/$name.sh" &&
 	(
 		cd "$name" &&
-		TMPDIR="$PWD/tmp" GITSTORE_TEST_OPTS= GITSTORE_SKIP_TESTS="${SUB_SKIP_TESTS-}" \
+		TMPDIR="$PWD/tmp" GITSTORE_TEST_OPTS='' GITSTORE_SKIP_TESTS="${SUB_SKIP_TESTS-}" \
 			bash "./$name.sh" "$@" >out 2>err 3>&- 4>&- 5>&- 7>&-
 		echo $? >status
 	) &&

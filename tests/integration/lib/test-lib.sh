@@ -64,7 +64,7 @@ this_test_id=${this_test%%-*}
 
 # --- options ----------------------------------------------------------------
 
-_tl_verbose= _tl_debug= _tl_immediate= _tl_trace= _tl_help=
+_tl_verbose='' _tl_debug='' _tl_immediate='' _tl_trace='' _tl_help=''
 # shellcheck disable=SC2086 # $GITSTORE_TEST_OPTS is a list of words
 for _tl_opt in $GITSTORE_TEST_OPTS "$@"
 do
@@ -125,11 +125,12 @@ fi
 # --- trash directory and environment ----------------------------------------
 
 _tl_tmp=${TMPDIR:-/tmp}
-TRASH=$(mktemp -d "$_tl_tmp/gitstore-$this_test.XXXXXX") &&
-TRASH=$(cd "$TRASH" && pwd -P) || {
+if ! TRASH=$(mktemp -d "$_tl_tmp/gitstore-$this_test.XXXXXX") ||
+	! TRASH=$(cd "$TRASH" && pwd -P)
+then
 	echo "error: cannot create a trash directory under $_tl_tmp" >&2
 	exit 1
-}
+fi
 TRASH_DIRECTORY=$TRASH
 export TRASH TRASH_DIRECTORY
 
@@ -183,7 +184,7 @@ test_tick () {
 
 GITSTORE_DATA="$TRASH/data"
 export GITSTORE_DATA
-GITSTORE_PID= GITSTORE_PORT= GITSTORE_URL=
+GITSTORE_PID='' GITSTORE_PORT='' GITSTORE_URL=''
 
 umask 022
 cd "$TRASH" || exit 1
@@ -200,7 +201,7 @@ else
 fi
 
 test_count=0 test_success=0 test_failure=0 test_fixed=0 test_broken=0 test_skipped=0
-_tl_cleanup=: _tl_exit_ok= _tl_keep_trash= _tl_log_off=0 _tl_gslog_off=0
+_tl_cleanup=: _tl_exit_ok='' _tl_keep_trash='' _tl_log_off=0 _tl_gslog_off=0
 _tl_satisfied=" " _tl_unsatisfied=" "
 
 # --- output helpers ---------------------------------------------------------
@@ -517,7 +518,7 @@ _tl_on_exit () {
 	then
 		exit "$_tl_code"
 	fi
-	echo "# FATAL: unexpected exit with code $_tl_code during or after test $test_count${_tl_title:+ '$_tl_title'}"
+	echo "# FATAL: unexpected exit with code $_tl_code during or after test $test_count${_tl_title:+ ($_tl_title)}"
 	echo "FATAL: $this_test: unexpected exit with code $_tl_code during or after test $test_count" >&2
 	if test -z "$_tl_verbose"
 	then
@@ -543,7 +544,7 @@ test_cmp () {
 # not be killed by a signal (a crash, or a sanitizer abort), and exist.
 # (Locals are prefixed: CMD may be a shell function that sets globals.)
 test_must_fail () {
-	local _tl_mf_ok= _tl_mf_code
+	local _tl_mf_ok='' _tl_mf_code
 	case $1 in
 	ok=*) _tl_mf_ok=,${1#ok=}, ; shift ;;
 	esac
@@ -649,6 +650,7 @@ test_file_not_empty () {
 test_bg () {
 	test "${BASH_SUBSHELL-0}" = 0 || BUG "test_bg called in a subshell"
 	"$@" </dev/null 5>&- 7>&- &
+	# shellcheck disable=SC2034 # for the caller
 	test_bg_pid=$!
 }
 
@@ -1025,9 +1027,35 @@ http_raw () {
 		echo "http_raw: cannot read $3" >&2
 		return 1
 	fi
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	timeout "${HTTP_RAW_TIMEOUT:-10}" bash -c '
 		exec 9<>"/dev/tcp/$1/$2" || exit 2
 		cat -- "$3" >&9 2>/dev/null
 		cat <&9
 	' http_raw "$1" "$2" "$3" 5>&- 7>&-
+}
+
+# ev_check FILE NAME EXPR: FILE (NDJSON events) has at least one event of
+# taxonomy NAME (e.g. branch-created) and EXPR (a jq boolean over one
+# event) holds for every such event. Prints the events on failure.
+# (jq 1.6's -e looks only at the last input, so slurp instead.)
+ev_check () {
+	test $# = 3 || BUG "usage: ev_check FILE NAME EXPR"
+	if ! jq -s -e --arg t "dev.gitstore.$2.v1" \
+		"[.[] | select(.type == \$t)] | length > 0 and all(.[]; $3)" "$1" >/dev/null
+	then
+		echo "ev_check: no $2 event in $1 satisfies: $3" >&2
+		jq -c --arg t "dev.gitstore.$2.v1" 'select(.type == $t)' "$1" >&2
+		return 1
+	fi
+}
+
+# ev_types FILE: the taxonomy names of FILE's events, one per line.
+ev_types () {
+	jq -r .type "$1" | sed 's/^dev\.gitstore\.//; s/\.v1$//'
+}
+
+# ev_head: the highest logseq so far (0 if none).
+ev_head () {
+	gs_events | jq -s 'map(.logseq) | max // 0'
 }
