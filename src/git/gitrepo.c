@@ -126,7 +126,8 @@ int gs_gitrepo_refs_each(gs_gitrepo *r, gs_gitrepo_ref_cb cb, void *payload, gs_
 	if ((rc = git_reference_list(&names, r->repo)) < 0)
 		return gitrepo_error(err, rc, "list refs");
 	/* git_reference_list returns names in no promised order */
-	qsort(names.strings, names.count, sizeof(char *), strcmp_ptr);
+	if (names.count)
+		qsort(names.strings, names.count, sizeof(char *), strcmp_ptr);
 	for (size_t i = 0; i < names.count && !error; i++) {
 		char sha[41];
 		gs_error ignore = GS_ERROR_INIT;

@@ -1005,7 +1005,8 @@ static int reconcile_repo(gs_refs *r, gs_db *db, const gs_repo_info *repo, gs_er
 	    (error = gs_journal_ref_each(db, repo->uid, reconcile_stored_cb, &c, err)) < 0 ||
 	    (error = gs_gitrepo_refs_each(git, reconcile_actual_cb, &c, err)) < 0)
 		goto out;
-	qsort(c.refs, c.n, sizeof(*c.refs), reconcile_cmp);
+	if (c.n)
+		qsort(c.refs, c.n, sizeof(*c.refs), reconcile_cmp);
 	u = gs_xcalloc(c.n + 1, sizeof(*u));
 	{
 		/* one correlation id per reconcile of this repository state */

@@ -32,6 +32,29 @@
 # stdout/stderr go to "$TRASH/test-output.log"; the part written by a
 # failing test (last 50 lines) is printed as TAP comments, followed by what
 # the daemon wrote to "$TRASH/gitstore.log" during that test.
+#
+# Tests:       test_expect_success [PREREQ] TITLE BODY (BODY "-": from stdin),
+#              test_expect_failure, test_when_finished, test_done,
+#              test_skip_all / skip_all=..., test_set_prereq,
+#              test_lazy_prereq, test_have_prereq (built in: JQ, CURL,
+#              JSONSCHEMA, EXPENSIVE), say, BUG
+# Assertions:  test_cmp, test_must_fail [ok=sigpipe,success], test_expect_code,
+#              test_line_count, test_path_is_file/_dir/_missing,
+#              test_must_be_empty, test_file_not_empty
+# Helpers:     test_tick, test_seq, test_write_lines, test_bg, http_raw,
+#              check_cloudevents
+# Daemon:      gitstore (the binary), start_gitstore, stop_gitstore,
+#              kill_gitstore, wait_gitstore_exit, gs_admin_token, gs_token,
+#              gs_url_with_token, gs_events
+# Variables:   ROOT, SHARED, TEST_DIRECTORY, TRASH, GITSTORE_BIN,
+#              GITSTORE_DATA ($TRASH/data), GITSTORE_PID, GITSTORE_PORT,
+#              GITSTORE_URL
+#
+# The daemon contract these helpers rely on: `gitstore serve` prints the
+# line "gitstore: ready listen=127.0.0.1:PORT" (PORT = the bound port, then
+# a space or the end of the line) to stdout or stderr once it accepts
+# requests, and exits 0 on SIGTERM; `gitstore token create` prints only the
+# token (URL-safe characters) and works while the daemon runs.
 
 if test -z "${BASH_VERSION-}"
 then
