@@ -77,3 +77,6 @@ bench: deps
 
 clean:
 	rm -rf build build-asan
+
+fuzz: deps
+	@sh scripts/fuzz.sh
