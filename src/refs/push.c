@@ -101,7 +101,7 @@ static void refs_bump(gs_refs *r, size_t appended, int64_t head)
 
 /* Parses [["old","new","ref"], ...], dropping the all-zero records git
  * 2.39 emits around packed-refs deletions. */
-static int parse_updates(json_t *arr, int events_only, gs_ref_update **out, size_t *n, gs_error *err)
+int gs_refs_parse_updates(json_t *arr, int events_only, gs_ref_update **out, size_t *n, gs_error *err)
 {
 	size_t i, count = 0;
 	json_t *row;
@@ -852,7 +852,7 @@ json_t *gs_refs_hook(gs_refs *r, json_t *req)
 
 	if (!hook || !push_id || !repo_uid || strlen(push_id) > 64 || strlen(repo_uid) > 36)
 		return reply(1, "gitstore: malformed hook request (missing pushId/repoUid)\n");
-	if (parse_updates(json_object_get(req, "updates"), strcmp(hook, "pre-receive") != 0, &u, &n, &err) < 0) {
+	if (gs_refs_parse_updates(json_object_get(req, "updates"), strcmp(hook, "pre-receive") != 0, &u, &n, &err) < 0) {
 		char m[320];
 		snprintf(m, sizeof(m), "gitstore: %s\n", err.msg);
 		return reply(1, m);
