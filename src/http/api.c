@@ -205,6 +205,7 @@ static int sse_cb(int64_t logseq, const char *type, const char *json, void *payl
 	gs_buf_printf(&req->sse_buf, NULL, "id: %lld\nevent: " GS_EVENT_TYPE_PREFIX "%s.v1\ndata: %s\n\n",
 		      (long long)logseq, type, json);
 	req->sse_after = logseq;
+	req->sse_returned++;
 	return 0;
 }
 
@@ -226,6 +227,7 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		{
 			gs_evlog_filter f;
 			gs_error err = GS_ERROR_INIT;
+			int64_t scanned_head = 0;
 			gs_db *db;
 			int closing = 0;
 			memset(&f, 0, sizeof(f));
@@ -235,12 +237,18 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 			f.types = (const char *const *)req->sse_types;
 			f.namespaces = (const char *const *)req->sse_namespaces;
 			db = gs_dbpool_get(req->h->ctx.pool);
-			if (gs_evlog_read(db, &f, sse_cb, req, &err) < 0) {
+			/* the head before the scan: if the scan returns less than a
+			 * full batch, nothing up to it matches any more, so the
+			 * cursor can skip there (filtered streams must not spin) */
+			if (gs_evlog_head(db, &scanned_head, &err) < 0 || gs_evlog_read(db, &f, sse_cb, req, &err) < 0) {
 				gs_dbpool_put(req->h->ctx.pool, db);
 				gs_buf_printf(&req->sse_buf, NULL, ": error %s\n\n", err.msg);
 				return MHD_CONTENT_READER_END_WITH_ERROR;
 			}
 			gs_dbpool_put(req->h->ctx.pool, db);
+			if (req->sse_returned < SSE_BATCH && scanned_head > req->sse_after)
+				req->sse_after = scanned_head;
+			req->sse_returned = 0;
 			if (req->sse_buf.len)
 				continue;
 			{

@@ -62,6 +62,7 @@ typedef struct gs_req {
 
 	/* SSE */
 	int64_t sse_after;
+	int sse_returned; /* events in the current scan */
 	gs_buf sse_buf;
 	size_t sse_off;
 	char *sse_repo_uid;

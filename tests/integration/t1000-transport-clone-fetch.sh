@@ -71,8 +71,8 @@ test_expect_success 'protocol v2 ls-remote lists exactly the refs of the reposit
 		printf "%s\trefs/tags/v0.1^{}\n" "$(git -C work rev-parse HEAD~1)"
 	} >expect &&
 	test_cmp expect actual &&
-	GIT_TRACE_PACKET="$TRASH/trace.v2prefix" tgit -c protocol.version=2 ls-remote "$RURL" refs/heads/main >actual &&
-	grep -q "> ref-prefix refs/heads/main" trace.v2prefix &&
+	GIT_TRACE_PACKET="$TRASH/trace.v2prefix" tgit -c protocol.version=2 ls-remote --heads "$RURL" >actual &&
+	grep -q "> ref-prefix refs/heads/\$" trace.v2prefix &&
 	printf "%s\trefs/heads/main\n" "$(git -C work rev-parse HEAD)" >expect &&
 	test_cmp expect actual
 '

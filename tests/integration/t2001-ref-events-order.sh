@@ -63,12 +63,12 @@ test_expect_success 'multi-ref non-atomic push: one event per ref in command ord
 	OLD_DOOMED=$OLD_MAIN~1 && OLD_DOOMED=$(git -C work rev-parse "$OLD_DOOMED") &&
 	test_commit_in work three &&
 	git -C work tag -a -m "v1.0" v1.0 &&
-	git -C work push -q "$URL" HEAD:main :doomed HEAD:topic-a HEAD~1:topic-b v1.0 &&
+	git -C work push -q "$URL" HEAD:main :doomed HEAD:topic-a HEAD~1:refs/heads/topic-b v1.0 &&
 	events_since "$N" ev &&
 	ev_seq ev >actual &&
 	cat >expect <<-\EOF &&
-	branch-updated refs/heads/main
 	branch-deleted refs/heads/doomed
+	branch-updated refs/heads/main
 	branch-created refs/heads/topic-a
 	branch-created refs/heads/topic-b
 	tag-created refs/tags/v1.0

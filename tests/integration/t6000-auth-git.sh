@@ -54,6 +54,8 @@ test_expect_success 'setup: namespaces, repository, server, tokens, first commit
 test_expect_success 'anonymous clone fails and appends no event' '
 	N=$(ev_head) &&
 	test_must_fail git clone "$ANON_URL" anon-clone 2>err &&
+	cat err &&
+	grep -i "could not read Username\|Authentication failed" err &&
 	test_path_is_missing anon-clone/.git &&
 	gs_events --after "$N" >ev &&
 	test_must_be_empty ev
@@ -73,6 +75,8 @@ test_expect_success 'anonymous push fails with 401, appends no event, moves noth
 	N=$(ev_head) &&
 	test_commit_in work anon-change &&
 	test_must_fail git -C work push "$ANON_URL" HEAD:main 2>err &&
+	cat err &&
+	grep -i "could not read Username\|Authentication failed" err &&
 	gs_curl "$GITSTORE_URL/default/catalog.git/info/refs?service=git-receive-pack" >resp &&
 	test "$(http_status resp)" = 401 &&
 	tr -d "\r" <resp >resp.lf &&
@@ -90,8 +94,12 @@ test_expect_success 'anonymous push fails with 401, appends no event, moves noth
 test_expect_success 'unknown token: clone and push fail, info/refs is 401, no event' '
 	N=$(ev_head) &&
 	test_must_fail git clone "$UNKNOWN_URL" unknown-clone 2>err &&
+	cat err &&
+	grep -i "Authentication failed" err &&
 	test_path_is_missing unknown-clone/.git &&
 	test_must_fail git -C work push "$UNKNOWN_URL" HEAD:main 2>err &&
+	cat err &&
+	grep -i "Authentication failed" err &&
 	gs_curl -u "x:$UNKNOWN_TOKEN" "$GITSTORE_URL/default/catalog.git/info/refs?service=git-upload-pack" >resp &&
 	test "$(http_status resp)" = 401 &&
 	tr -d "\r" <resp >resp.lf &&
