@@ -12,19 +12,26 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 BUILD    ?= build
 SAN_FLAGS =
-SRCS     := $(shell find src -name '*.c' | sort)
+SRCS     := $(shell find src -name '*.c' ! -name hookmain.c | sort)
 OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(OBJS))
+# the hook client git runs per hook call: only what it needs, so it
+# starts fast (no libgit2/SQLite/curl/microhttpd to load)
+HOOK_OBJS := $(addprefix $(BUILD)/obj/,cli/hookmain.o cli/hook.o git/hooksock.o util/buf.o \
+               util/error.o util/alloc.o util/time.o log/log.o)
 
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps check check-unit check-integration check-asan check-headers checksrc run bench fuzz clean
 
-all: $(BUILD)/gitstore
+all: $(BUILD)/gitstore $(BUILD)/gitstore-hook
 
 $(BUILD)/gitstore: $(OBJS)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/gitstore-hook: $(HOOK_OBJS)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -ljansson -lpthread
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -37,7 +44,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libgitstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libgitstore.a $(PKG_LIBS) -lcmocka
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(HOOK_OBJS:.o=.d)
 
 deps:
 	@sh scripts/install-deps.sh
@@ -53,13 +60,13 @@ check: deps
 check-unit: $(UNIT_BINS)
 	@sh scripts/run-unit.sh $(UNIT_BINS)
 
-check-integration: $(BUILD)/gitstore
+check-integration: $(BUILD)/gitstore $(BUILD)/gitstore-hook
 	@GITSTORE_BIN=$(abspath $(BUILD)/gitstore) sh scripts/run-integration.sh
 
 check-asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \
 	  SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  build-asan/gitstore check-unit check-integration
+	  build-asan/gitstore build-asan/gitstore-hook check-unit check-integration
 
 check-headers:
 	@sh scripts/check-headers.sh

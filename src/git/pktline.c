@@ -134,7 +134,7 @@ static int has_cap(const char *caps, size_t len, const char *name)
 static int is_hex40(const char *p)
 {
 	for (int i = 0; i < 40; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+		if (hexval(p[i]) < 0) /* git accepts either case */
 			return 0;
 	return 1;
 }
@@ -168,6 +168,12 @@ static int cmds_add(gs_push_cmds *c, const char *line, size_t len, gs_error *err
 	cmd->old_sha[40] = 0;
 	memcpy(cmd->new_sha, line + 41, 40);
 	cmd->new_sha[40] = 0;
+	for (int i = 0; i < 40; i++) { /* canonical lowercase, as git stores them */
+		if (cmd->old_sha[i] >= 'A' && cmd->old_sha[i] <= 'F')
+			cmd->old_sha[i] = (char)(cmd->old_sha[i] - 'A' + 'a');
+		if (cmd->new_sha[i] >= 'A' && cmd->new_sha[i] <= 'F')
+			cmd->new_sha[i] = (char)(cmd->new_sha[i] - 'A' + 'a');
+	}
 	cmd->ref = gs_xstrndup(line + 82, reflen);
 	return 0;
 }

@@ -258,8 +258,10 @@ static void git_process_input(gs_req *req, const char *data, size_t len)
 			return;
 		}
 		git_process_decoded(req, (const char *)out, sizeof(out) - req->zs.avail_out);
-		if (zr == Z_STREAM_END)
+		if (zr == Z_STREAM_END) {
+			req->zs_done = 1;
 			break;
+		}
 		if (zr == Z_BUF_ERROR && req->zs.avail_out != 0)
 			break;
 	}
@@ -443,8 +445,8 @@ MHD_Result_t gs_githttp_handle(gs_req *req, const char *url, const char *method,
 			git_fail(req, 400, "malformed pkt-line: push request ends before its command list%s", "");
 		else if (!req->receive && !gs_pkt_at_boundary(&req->rd))
 			git_fail(req, 400, "malformed pkt-line: request ends inside a packet%s", "");
-		else if (req->gzip && req->body_bytes == 0)
-			git_fail(req, 400, "invalid gzip request body%s", "");
+		else if (req->gzip && !req->zs_done)
+			git_fail(req, 400, "invalid gzip request body: truncated stream%s", "");
 	}
 	if (req->failed) {
 		if (req->spawned && !req->proc.reaped)

@@ -44,6 +44,7 @@ typedef struct gs_req {
 	int gzip;
 	z_stream zs;
 	int zs_init;
+	int zs_done;          /* gzip stream ended with a valid trailer */
 	uint64_t body_bytes;  /* decoded bytes seen */
 	gs_push_cmds cmds;    /* receive-pack: parsed command list */
 	gs_buf pending;       /* receive-pack: bytes held until spawn */

@@ -378,21 +378,31 @@ out:
 	return error;
 }
 
-static int append_one(gs_refs *r, gs_db *db, gs_event_spec *spec, int *added, gs_error *err)
+/* Appends one event; in its own transaction unless the caller has one
+ * open (in_tx), in which case the caller bumps the notifier after its
+ * commit (*head says how far). */
+static int append_one(gs_refs *r, gs_db *db, gs_event_spec *spec, int in_tx, int *added, int64_t *head_out,
+		      gs_error *err)
 {
 	size_t appended = 0;
 	int64_t head = 0;
 	int error;
-	if ((error = gs_db_begin(db, err)) < 0)
+	if (!in_tx && (error = gs_db_begin(db, err)) < 0)
 		return error;
 	if ((error = gs_evlog_append_tx(db, spec, 1, NULL, &appended, &head, err)) < 0 ||
-	    (error = gs_db_commit(db, err)) < 0) {
-		gs_db_rollback(db);
+	    (!in_tx && (error = gs_db_commit(db, err)) < 0)) {
+		if (!in_tx)
+			gs_db_rollback(db);
 		return error;
 	}
-	refs_bump(r, appended, head);
+	if (!in_tx)
+		refs_bump(r, appended, head);
+	else if (r->ctx.metrics)
+		atomic_fetch_add(&r->ctx.metrics->events_appended, (long long)appended);
 	if (added)
 		*added = appended > 0;
+	if (head_out && head > *head_out)
+		*head_out = head;
 	return 0;
 }
 
@@ -411,9 +421,10 @@ static void refs_list_add(json_t *list, size_t *budget, json_t *entry, int *trun
 	json_array_append_new(list, entry);
 }
 
-static int record_rejection(gs_refs *r, gs_db *db, const gs_repo_info *repo, const char *push_id, const char *actor,
-			    const char *via, const char *stage, const char *code, const char *message,
-			    const gs_ref_update *u, size_t n, const char *const *per_ref_code, gs_error *err)
+static int record_rejection(gs_refs *r, gs_db *db, int in_tx, int64_t *head, const gs_repo_info *repo,
+			    const char *push_id, const char *actor, const char *via, const char *stage, const char *code,
+			    const char *message, const gs_ref_update *u, size_t n, const char *const *per_ref_code,
+			    gs_error *err)
 {
 	json_t *refs = json_array(), *data;
 	size_t budget = REFS_INLINE_BUDGET;
@@ -448,7 +459,7 @@ static int record_rejection(gs_refs *r, gs_db *db, const gs_repo_info *repo, con
 	spec.subject = subject;
 	spec.correlation = push_id;
 	spec.data = data;
-	error = append_one(r, db, &spec, &added, err);
+	error = append_one(r, db, &spec, in_tx, &added, head, err);
 	if (error == 0 && added && r->ctx.metrics)
 		atomic_fetch_add(&r->ctx.metrics->refusals, 1);
 	json_decref(data);
@@ -510,7 +521,8 @@ int gs_refs_reject_transport(gs_refs *r, const gs_repo_info *repo, const gs_prin
 	if ((error = gs_uuid_v4(push_id, err)) < 0)
 		return error;
 	db = gs_dbpool_get(r->ctx.pool);
-	error = record_rejection(r, db, repo, push_id, who->user, "git", "transport", code, message, NULL, 0, NULL, err);
+	error = record_rejection(r, db, 0, NULL, repo, push_id, who->user, "git", "transport", code, message, NULL, 0,
+				 NULL, err);
 	gs_dbpool_put(r->ctx.pool, db);
 	return error;
 }
@@ -568,11 +580,16 @@ static int refs_finalize(gs_refs *r, gs_db *db, const gs_push_rec *p, const refs
 {
 	finalize_ctx f;
 	gs_repo_info repo;
+	int64_t head = 0;
 	int error;
 
 	memset(&f, 0, sizeof(f));
 	f.refs = json_array();
 	f.budget = REFS_INLINE_BUDGET;
+	/* push-completed, rejections and the state change commit together:
+	 * one fsync per push for its completion */
+	if ((error = gs_db_begin(db, err)) < 0)
+		goto out_nodb;
 	if ((error = gs_registry_repo_by_uid(db, p->repo_uid, &repo, err)) < 0)
 		goto out;
 	if ((error = gs_evlog_read_correlation(db, p->push_id, finalize_collect, &f, err)) < 0)
@@ -597,7 +614,7 @@ static int refs_finalize(gs_refs *r, gs_db *db, const gs_push_rec *p, const refs
 		spec.subject = subject;
 		spec.correlation = p->push_id;
 		spec.data = data;
-		error = append_one(r, db, &spec, &added, err);
+		error = append_one(r, db, &spec, 1, &added, &head, err);
 		json_decref(data);
 		if (error < 0)
 			goto out;
@@ -613,7 +630,7 @@ static int refs_finalize(gs_refs *r, gs_db *db, const gs_push_rec *p, const refs
 			if (!ref_done(&f, s->requested[i].ref))
 				missed[nm++] = s->requested[i];
 		if (nm)
-			error = record_rejection(r, db, &repo, p->push_id, p->actor, p->via, "reference-transaction",
+			error = record_rejection(r, db, 1, &head, &repo, p->push_id, p->actor, p->via, "reference-transaction",
 						 "ref_update_failed",
 						 "git did not update the ref (stale old value, concurrent update, or objects "
 						 "that failed verification)",
@@ -622,9 +639,15 @@ static int refs_finalize(gs_refs *r, gs_db *db, const gs_push_rec *p, const refs
 		if (error < 0)
 			goto out;
 	}
-	if (s || f.count > 0)
-		error = gs_journal_push_set_state(db, p->push_id, "done", err);
+	if ((s || f.count > 0) && (error = gs_journal_push_set_state(db, p->push_id, "done", err)) < 0)
+		goto out;
+	error = gs_db_commit(db, err);
 out:
+	if (error < 0)
+		gs_db_rollback(db);
+	else if (head && r->ctx.notify)
+		gs_evnotify_bump(r->ctx.notify, head);
+out_nodb:
 	json_decref(f.refs);
 	free(f.done_refs);
 	return error;
@@ -714,8 +737,8 @@ static json_t *hook_pre_receive(gs_refs *r, const char *push_id, const char *qua
 	if (refused) {
 		gs_db *db = gs_dbpool_get(r->ctx.pool);
 		gs_error_clear(&err);
-		if (record_rejection(r, db, &s.repo, push_id, s.who.user, s.via, "pre-receive", first_code, first_msg, u, n,
-				     codes, &err) < 0)
+		if (record_rejection(r, db, 0, NULL, &s.repo, push_id, s.who.user, s.via, "pre-receive", first_code,
+				     first_msg, u, n, codes, &err) < 0)
 			GS_LOG(GS_LOG_ERROR, "refs", "push %s: push-rejected not recorded: %s", push_id, err.msg);
 		gs_dbpool_put(r->ctx.pool, db);
 		pthread_mutex_lock(&r->mu);

@@ -51,7 +51,12 @@ int gs_journal_push_insert(gs_db *db, const gs_push_rec *p, gs_error *err)
 	sqlite3_bind_int(st, 5, p->atomic);
 	gs_db__bind_text(st, 6, p->state[0] ? p->state : "open");
 	sqlite3_bind_int64(st, 7, gs_time_now_ms());
-	return journal_step_done(db, st, "insert push", err);
+	/* no fsync of its own: the push's first durable write (the intent
+	 * at "prepared") syncs the WAL, and with it this row */
+	sqlite3_exec(gs_db__handle(db), "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+	error = journal_step_done(db, st, "insert push", err);
+	sqlite3_exec(gs_db__handle(db), "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+	return error;
 }
 
 static void push_from_row(sqlite3_stmt *st, gs_push_rec *out)
