@@ -73,9 +73,17 @@
 #define GS_MAX_EVENT_BYTES (64 * 1024)
 #endif
 
-/* Refs listed inline in push-completed / push-rejected before summarising. */
-#ifndef GS_MAX_INLINE_REFS
-#define GS_MAX_INLINE_REFS 200
+/* Bytes of ref lists inlined in push-completed / push-rejected; past it
+ * the list stops and refsTruncated/refCount say so (events < 64 KiB). */
+#ifndef GS_MAX_INLINE_REFS_BYTES
+#define GS_MAX_INLINE_REFS_BYTES (40 * 1024)
+#endif
+
+/* Seconds a git response may go silent while git works (a large push
+ * applies thousands of refs before it reports); replaces the idle
+ * timeout once the request body is complete. */
+#ifndef GS_GIT_RESPONSE_TIMEOUT_S
+#define GS_GIT_RESPONSE_TIMEOUT_S 3600
 #endif
 
 /* Concurrent SSE followers. */
@@ -107,6 +115,6 @@ _Static_assert(GS_MAX_REFS_PER_PUSH >= 1000, "must accept a 1,000-ref push");
 _Static_assert(GS_MAX_HOOK_MSG_BYTES >= GS_MAX_REFS_PER_PUSH * 110, "hook msg too small for max refs");
 _Static_assert(GS_MAX_EVENTS_PAGE >= GS_DEFAULT_EVENTS_PAGE, "page bounds");
 _Static_assert(GS_MAX_EVENT_BYTES <= 1024 * 1024, "events are kept small");
-_Static_assert(GS_MAX_INLINE_REFS * 200 < GS_MAX_EVENT_BYTES, "inline refs must fit an event");
+_Static_assert(GS_MAX_INLINE_REFS_BYTES + 8192 < GS_MAX_EVENT_BYTES, "inline refs must fit an event");
 
 #endif

@@ -181,10 +181,11 @@ static int gitrepo_count(gs_gitrepo *r, const git_oid *newid, const git_oid *old
 	if (new_branch && (rc = gitrepo_hide_other_branches(r, walk, new_branch)) < 0)
 		goto out;
 	while ((rc = git_revwalk_next(&id, walk)) == 0) {
-		if (++out->commits >= GS_MAX_COMMIT_COUNT) {
-			out->commits_truncated = 1;
+		if (out->commits == GS_MAX_COMMIT_COUNT) {
+			out->commits_truncated = 1; /* at least one more */
 			break;
 		}
+		out->commits++;
 	}
 	rc = (rc == GIT_ITEROVER || rc == 0) ? 0 : rc;
 out:

@@ -17,6 +17,7 @@
 #include "log/log.h"
 #include "util/alloc.h"
 #include "util/str.h"
+#include "util/time.h"
 
 #define SSE_BATCH 100
 
@@ -220,6 +221,7 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 				n = max;
 			memcpy(buf, req->sse_buf.ptr + req->sse_off, n);
 			req->sse_off += n;
+			req->sse_last_sent_ms = gs_time_mono_ns() / 1000000;
 			return (ssize_t)n;
 		}
 		gs_buf_reset(&req->sse_buf);
@@ -242,7 +244,7 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 			 * cursor can skip there (filtered streams must not spin) */
 			if (gs_evlog_head(db, &scanned_head, &err) < 0 || gs_evlog_read(db, &f, sse_cb, req, &err) < 0) {
 				gs_dbpool_put(req->h->ctx.pool, db);
-				gs_buf_printf(&req->sse_buf, NULL, ": error %s\n\n", err.msg);
+				GS_LOG(GS_LOG_ERROR, "sse", "event stream ended: %s", err.msg);
 				return MHD_CONTENT_READER_END_WITH_ERROR;
 			}
 			gs_dbpool_put(req->h->ctx.pool, db);
@@ -252,12 +254,19 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 			if (req->sse_buf.len)
 				continue;
 			{
-				int64_t before = req->sse_after;
-				int64_t head = gs_evnotify_wait(req->h->ctx.notify, before, req->h->ctx.sse_heartbeat_ms, &closing);
+				/* a heartbeat whenever nothing was sent for a whole
+				 * interval, even if the log moved on with events this
+				 * stream filters out: keeps proxies from dropping it and
+				 * finds dead clients */
+				int64_t idle = gs_time_mono_ns() / 1000000 - req->sse_last_sent_ms;
+				int hb = req->h->ctx.sse_heartbeat_ms;
+				if (idle >= hb) {
+					gs_buf_adds(&req->sse_buf, ": heartbeat\n\n", NULL);
+					continue;
+				}
+				gs_evnotify_wait(req->h->ctx.notify, req->sse_after, (int)(hb - idle), &closing);
 				if (closing)
 					return MHD_CONTENT_READER_END_OF_STREAM;
-				if (head <= before) /* timeout: keep the connection warm */
-					gs_buf_adds(&req->sse_buf, ": heartbeat\n\n", NULL);
 			}
 		}
 	}
@@ -284,10 +293,14 @@ static MHD_Result_t api_stream(gs_req *req)
 		}
 		f.after = (int64_t)v;
 	}
-	if (atomic_load(&req->h->ctx.metrics->sse_clients) >= GS_MAX_SSE_CLIENTS) {
+	/* take the slot first so concurrent openers cannot overshoot */
+	if (atomic_fetch_add(&req->h->ctx.metrics->sse_clients, 1) >= GS_MAX_SSE_CLIENTS) {
+		atomic_fetch_sub(&req->h->ctx.metrics->sse_clients, 1);
 		gs_http__strv_free(nss);
 		return gs_http__send_error(req->conn, 503, "too_many_streams", "too many event streams; retry later");
 	}
+	req->sse_counted = 1;
+	req->sse_last_sent_ms = gs_time_mono_ns() / 1000000;
 	req->kind = REQ_SSE;
 	req->sse_after = f.after;
 	req->sse_namespaces = nss;
@@ -300,8 +313,6 @@ static MHD_Result_t api_stream(gs_req *req)
 	}
 	gs_buf_init(&req->sse_buf, (size_t)SSE_BATCH * (GS_MAX_EVENT_BYTES + 64) + 1024);
 	gs_buf_adds(&req->sse_buf, ": gitstore event stream\nretry: 2000\n\n", NULL);
-	atomic_fetch_add(&req->h->ctx.metrics->sse_clients, 1);
-	req->sse_counted = 1;
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_reader, req, NULL);
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-cache");

@@ -308,6 +308,9 @@ static MHD_Result_t git_stream_response(gs_req *req, const char *ctype)
 	MHD_add_response_header(r, "Cache-Control", "no-cache, max-age=0, must-revalidate");
 	MHD_add_response_header(r, "Expires", "Fri, 01 Jan 1980 00:00:00 GMT");
 	MHD_add_response_header(r, "Pragma", "no-cache");
+	/* git may stay silent for long (thousands of ref updates before the
+	 * report); the idle timeout guarded the request phase only */
+	MHD_set_connection_option(req->conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)GS_GIT_RESPONSE_TIMEOUT_S);
 	ret = MHD_queue_response(req->conn, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -64,6 +64,7 @@ typedef struct gs_req {
 	/* SSE */
 	int64_t sse_after;
 	int sse_returned; /* events in the current scan */
+	int64_t sse_last_sent_ms; /* monotonic, for heartbeats */
 	gs_buf sse_buf;
 	size_t sse_off;
 	char *sse_repo_uid;

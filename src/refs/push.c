@@ -35,8 +35,6 @@
 #include "util/str.h"
 #include "util/time.h"
 
-/* Inline ref lists stop growing past this many bytes (events < 64 KiB). */
-#define REFS_INLINE_BUDGET (40 * 1024)
 
 typedef struct refs_session {
 	char push_id[65];
@@ -101,7 +99,7 @@ static void refs_bump(gs_refs *r, size_t appended, int64_t head)
 
 /* Parses [["old","new","ref"], ...], dropping the all-zero records git
  * 2.39 emits around packed-refs deletions. */
-int gs_refs_parse_updates(json_t *arr, int events_only, gs_ref_update **out, size_t *n, gs_error *err)
+int gs_refs_parse_updates(json_t *arr, int flags, gs_ref_update **out, size_t *n, gs_error *err)
 {
 	size_t i, count = 0;
 	json_t *row;
@@ -120,11 +118,12 @@ int gs_refs_parse_updates(json_t *arr, int events_only, gs_ref_update **out, siz
 			free(list);
 			return gs_error_set(err, GS_EINVALID, "hook", "malformed ref update record %zu", i);
 		}
-		if (gs_str_is_zero_oid(o) && gs_str_is_zero_oid(nw))
+		if (gs_str_is_zero_oid(o) && gs_str_is_zero_oid(nw) && !(flags & GS_UPD_KEEP_ZERO))
 			continue;
 		/* git also reports HEAD when the branch it points to moves;
 		 * only branches and tags are events */
-		if (events_only && !gs_str_has_prefix(ref, "refs/heads/") && !gs_str_has_prefix(ref, "refs/tags/"))
+		if ((flags & GS_UPD_EVENTS_ONLY) && !gs_str_has_prefix(ref, "refs/heads/") &&
+		    !gs_str_has_prefix(ref, "refs/tags/"))
 			continue;
 		memcpy(list[count].old_sha, o, 41);
 		memcpy(list[count].new_sha, nw, 41);
@@ -427,7 +426,7 @@ static int record_rejection(gs_refs *r, gs_db *db, int in_tx, int64_t *head, con
 			    gs_error *err)
 {
 	json_t *refs = json_array(), *data;
-	size_t budget = REFS_INLINE_BUDGET;
+	size_t budget = GS_MAX_INLINE_REFS_BYTES;
 	int truncated = 0, added = 0, error, subject_is_refused = 0;
 	char id[GS_EVENT_ID_HEX + 1], subject[GS_MAX_REF_NAME + 1];
 	const char *parts[] = {"push-rejected", push_id, stage};
@@ -585,7 +584,7 @@ static int refs_finalize(gs_refs *r, gs_db *db, const gs_push_rec *p, const refs
 
 	memset(&f, 0, sizeof(f));
 	f.refs = json_array();
-	f.budget = REFS_INLINE_BUDGET;
+	f.budget = GS_MAX_INLINE_REFS_BYTES;
 	/* push-completed, rejections and the state change commit together:
 	 * one fsync per push for its completion */
 	if ((error = gs_db_begin(db, err)) < 0)
@@ -626,9 +625,14 @@ static int refs_finalize(gs_refs *r, gs_db *db, const gs_push_rec *p, const refs
 		 * value, lock contention, fsck or unpack failure */
 		gs_ref_update *missed = gs_xcalloc(s->nrequested, sizeof(*missed));
 		size_t nm = 0;
-		for (size_t i = 0; i < s->nrequested; i++)
-			if (!ref_done(&f, s->requested[i].ref))
-				missed[nm++] = s->requested[i];
+		for (size_t i = 0; i < s->nrequested; i++) {
+			/* an open intent means git may have committed it and only
+			 * the event is pending (recovery appends it): not a failure */
+			if (ref_done(&f, s->requested[i].ref) ||
+			    gs_journal_intent_open(db, p->push_id, s->requested[i].ref, err) != 0)
+				continue;
+			missed[nm++] = s->requested[i];
+		}
 		if (nm)
 			error = record_rejection(r, db, 1, &head, &repo, p->push_id, p->actor, p->via, "reference-transaction",
 						 "ref_update_failed",
@@ -639,7 +643,9 @@ static int refs_finalize(gs_refs *r, gs_db *db, const gs_push_rec *p, const refs
 		if (error < 0)
 			goto out;
 	}
-	if ((s || f.count > 0) && (error = gs_journal_push_set_state(db, p->push_id, "done", err)) < 0)
+	/* with intents still open the push stays open: recovery completes it */
+	if ((s || f.count > 0) && gs_journal_intent_open(db, p->push_id, NULL, err) == 0 &&
+	    (error = gs_journal_push_set_state(db, p->push_id, "done", err)) < 0)
 		goto out;
 	error = gs_db_commit(db, err);
 out:
@@ -760,12 +766,42 @@ static json_t *hook_pre_receive(gs_refs *r, const char *push_id, const char *qua
 	return out;
 }
 
+/* git reports a deletion it made without checking an old value
+ * (receive-pack drops an old id it cannot find) as an all-zero record,
+ * the same shape as its spurious records around packed-refs deletions.
+ * The last known value stands in for old; the record is dropped when
+ * there is none or, once committed (git != NULL), when the ref still
+ * exists. Returns the new count. */
+static size_t resolve_zero_records(gs_db *db, const char *repo_uid, gs_ref_update *u, size_t n, gs_gitrepo *git)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (gs_str_is_zero_oid(u[i].old_sha) && gs_str_is_zero_oid(u[i].new_sha)) {
+			char sha[41], cur[41];
+			int64_t version;
+			gs_error e = GS_ERROR_INIT;
+			if (gs_journal_ref_get(db, repo_uid, u[i].ref, sha, &version, &e) < 0 || gs_str_is_zero_oid(sha))
+				continue;
+			if (git && gs_gitrepo_ref_read(git, u[i].ref, cur, &e) == 0)
+				continue;
+			memcpy(u[i].old_sha, sha, 41);
+		}
+		if (k != i)
+			u[k] = u[i];
+		k++;
+	}
+	return k;
+}
+
 static json_t *hook_prepared(gs_refs *r, const char *push_id, const char *repo_uid, gs_ref_update *u, size_t n)
 {
 	gs_error err = GS_ERROR_INIT;
 	gs_db *db;
 	int error = 0;
 
+	db = gs_dbpool_get(r->ctx.pool);
+	n = resolve_zero_records(db, repo_uid, u, n, NULL);
+	gs_dbpool_put(r->ctx.pool, db);
 	if (n == 0)
 		return reply(0, "");
 	if ((error = inflight_acquire(r, repo_uid, push_id, u, n, &err)) < 0)
@@ -817,10 +853,26 @@ static json_t *hook_committed(gs_refs *r, const char *push_id, const char *repo_
 		GS_LOG(GS_LOG_WARN, "refs", "push %s: %s (events without ancestry data)", push_id, err.msg);
 		gs_error_clear(&err);
 	}
+	if (git) {
+		n = resolve_zero_records(db, repo.uid, u, n, git);
+	} else { /* cannot tell deletions from git's spurious records */
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!gs_str_is_zero_oid(u[i].old_sha) || !gs_str_is_zero_oid(u[i].new_sha))
+				u[k++] = u[i];
+		n = k;
+	}
 	for (size_t i = 0; i < n; i++)
 		add_ref_event(&b, git, &repo, push_id, p.actor, p.via, p.via[0] && strcmp(p.via, "api") == 0 ? "api" : "push",
 			      &u[i], NULL);
-	error = commit_ref_events(r, db, &b, u, push_id, &err);
+	/* a busy database is retried: giving up leaves the event to
+	 * start-up recovery, which is slower to reach consumers */
+	for (int attempt = 0; attempt < 5; attempt++) {
+		gs_error_clear(&err);
+		if ((error = commit_ref_events(r, db, &b, u, push_id, &err)) == 0)
+			break;
+		usleep(100 * 1000 * (useconds_t)(attempt + 1));
+	}
 out:
 	gs_dbpool_put(r->ctx.pool, db);
 	for (size_t i = 0; i < n; i++)
@@ -872,10 +924,16 @@ json_t *gs_refs_hook(gs_refs *r, json_t *req)
 	size_t n = 0;
 	gs_error err = GS_ERROR_INIT;
 	json_t *out;
+	int flags;
 
 	if (!hook || !push_id || !repo_uid || strlen(push_id) > 64 || strlen(repo_uid) > 36)
 		return reply(1, "gitstore: malformed hook request (missing pushId/repoUid)\n");
-	if (gs_refs_parse_updates(json_object_get(req, "updates"), strcmp(hook, "pre-receive") != 0, &u, &n, &err) < 0) {
+	{
+		int txn = strcmp(hook, "reference-transaction") == 0;
+		int keep_zero = txn && phase && strcmp(phase, "aborted") != 0;
+		flags = (strcmp(hook, "pre-receive") != 0 ? GS_UPD_EVENTS_ONLY : 0) | (keep_zero ? GS_UPD_KEEP_ZERO : 0);
+	}
+	if (gs_refs_parse_updates(json_object_get(req, "updates"), flags, &u, &n, &err) < 0) {
 		char m[320];
 		snprintf(m, sizeof(m), "gitstore: %s\n", err.msg);
 		return reply(1, m);

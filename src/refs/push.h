@@ -63,10 +63,13 @@ int gs_refs_reject_transport(gs_refs *r, const gs_repo_info *repo, const gs_prin
 /* Handles one hook request (see git/hooksock.h); returns the reply. */
 json_t *gs_refs_hook(gs_refs *r, json_t *req);
 
-/* Parses a hook message's "updates" array ([["old","new","ref"], ...]),
- * dropping all-zero records; with events_only also refs outside
- * refs/heads/ and refs/tags/. *out is malloc'd (free()). */
-int gs_refs_parse_updates(json_t *arr, int events_only, gs_ref_update **out, size_t *n, gs_error *err);
+/* Parses a hook message's "updates" array ([["old","new","ref"], ...]).
+ * GS_UPD_EVENTS_ONLY drops refs outside refs/heads/ and refs/tags/;
+ * all-zero records are dropped unless GS_UPD_KEEP_ZERO. *out is
+ * malloc'd (free()). */
+#define GS_UPD_EVENTS_ONLY 1
+#define GS_UPD_KEEP_ZERO 2
+int gs_refs_parse_updates(json_t *arr, int flags, gs_ref_update **out, size_t *n, gs_error *err);
 
 /* Start-up recovery and full reconcile (idempotent). */
 int gs_refs_recover(gs_refs *r, gs_error *err);

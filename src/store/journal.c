@@ -25,6 +25,7 @@ static const char SQL_INTENT_PUT[] =
 static const char SQL_INTENT_DROP[] = "DELETE FROM intents WHERE push_id = ? AND ref = ?";
 static const char SQL_INTENT_LIST[] =
 	"SELECT push_id, repo_uid, ref, old, new FROM intents ORDER BY created_ms, push_id, ref";
+static const char SQL_INTENT_OPEN[] = "SELECT 1 FROM intents WHERE push_id = ?1 AND (?2 IS NULL OR ref = ?2) LIMIT 1";
 static const char SQL_REF_GET[] = "SELECT sha, version FROM refs_state WHERE repo_uid = ? AND ref = ?";
 static const char SQL_REF_SET[] =
 	"INSERT INTO refs_state(repo_uid, ref, sha, version) VALUES(?, ?, ?, 1) "
@@ -195,6 +196,20 @@ int gs_journal_intent_list(gs_db *db, gs_intent **out, size_t *n, gs_error *err)
 	gs_db__done(st);
 	*out = list;
 	*n = count;
+	return error;
+}
+
+int gs_journal_intent_open(gs_db *db, const char *push_id, const char *ref, gs_error *err)
+{
+	sqlite3_stmt *st;
+	int error, rc;
+	if ((error = gs_db__prepare(db, &st, SQL_INTENT_OPEN, err)) < 0)
+		return error;
+	gs_db__bind_text(st, 1, push_id);
+	gs_db__bind_text(st, 2, ref);
+	rc = sqlite3_step(st);
+	error = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : gs_db__error(err, db, rc, "intent lookup");
+	gs_db__done(st);
 	return error;
 }
 

@@ -53,6 +53,8 @@ int gs_journal_intent_put(gs_db *db, const char *push_id, const char *repo_uid, 
 			  gs_error *err);
 int gs_journal_intent_drop(gs_db *db, const char *push_id, const char *ref, gs_error *err);
 int gs_journal_intent_list(gs_db *db, gs_intent **out, size_t *n, gs_error *err);
+/* 1 if push_id has an open intent (for ref, or any ref when ref is NULL). */
+int gs_journal_intent_open(gs_db *db, const char *push_id, const char *ref, gs_error *err);
 
 /* refs_state. A missing row reads as the zero id with version 0. */
 int gs_journal_ref_get(gs_db *db, const char *repo_uid, const char *ref, char sha[41], int64_t *version,

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gs_error err = GS_ERROR_INIT;
 	if (!req)
 		return 0;
-	if (gs_refs_parse_updates(json_object_get(req, "updates"), 1, &u, &n, &err) == 0)
+	if (gs_refs_parse_updates(json_object_get(req, "updates"), GS_UPD_EVENTS_ONLY | GS_UPD_KEEP_ZERO, &u, &n, &err) == 0)
 		free(u);
 	gs_error_clear(&err);
 	u = NULL;

@@ -133,7 +133,7 @@ test_expect_success 'concurrent pushes to two repositories keep per-repository o
 			echo "dev.gitstore.branch-created.v1 refs/heads/conc-a-$round" &&
 			echo "dev.gitstore.branch-updated.v1 refs/heads/main" &&
 			echo "dev.gitstore.push-completed.v1 default/other" &&
-			echo "dev.gitstore.push-completed.v1 default/other" || return 1
+			echo "dev.gitstore.push-completed.v1 default/other"
 		done &&
 		echo "dev.gitstore.push-completed.v1 default/other"
 	} | sort >expect &&
@@ -153,39 +153,65 @@ test_expect_success 'after concurrency: logseq 1..N gap-free, ids unique, each p
 			([.[].source] | unique | length) == 1)" all >/dev/null
 '
 
-test_expect_success 'a push of 1,000 refs: exactly 1,000 ref events and one push-completed' '
-	N=$(ev_head) &&
+# check_bulk_push FILE UPDATES ATOMIC C1 C2: FILE (the events of one push
+# of the refs created by UPDATES) holds exactly one ref event per ref
+# (branches at C1, tags at C2), then one push-completed that accounts for
+# all of them.
+check_bulk_push () {
+	jq -s -e "[.[].correlationid] | unique | length == 1" "$1" >/dev/null &&
+	jq -r "select(.type != \"dev.gitstore.push-completed.v1\") | .type" "$1" | sort | uniq -c | sed "s/^ *//" >actual &&
+	test_write_lines "500 dev.gitstore.branch-created.v1" "500 dev.gitstore.tag-created.v1" >expect &&
+	test_cmp expect actual &&
+	jq -r "select(.type != \"dev.gitstore.push-completed.v1\") | .subject" "$1" | sort >actual &&
+	sed "s/^create \([^ ]*\) .*/\1/" "$2" | sort >expect &&
+	test_cmp expect actual &&
+	ev_check "$1" branch-created ".data.newSha == \"$4\" and .data.oldSha == \"$Z\"" &&
+	ev_check "$1" tag-created ".data.newSha == \"$5\" and .data.targetSha == \"$5\" and .data.annotated == false" &&
+	jq -s -e "length == 1001 and .[-1].type == \"dev.gitstore.push-completed.v1\" and
+		([.[] | select(.type == \"dev.gitstore.push-completed.v1\")] | length) == 1" "$1" >/dev/null &&
+	ev_check "$1" push-completed ".data.atomic == $3 and
+		((.data.refs | length) == 1000 or (.data.refsTruncated == true and .data.refCount == 1000))" &&
+	jq -c "select(.type == \"dev.gitstore.push-completed.v1\")" "$1" >pc &&
+	test $(wc -c <pc) -lt 65536
+}
+
+# bulk_refs PREFIX C1 C2: update-ref --stdin lines creating 500 branches
+# refs/heads/PREFIX/bN at C1 and 500 tags refs/tags/PREFIX/tN at C2.
+bulk_refs () {
+	for i in $(test_seq 1 500)
+	do
+		echo "create refs/heads/$1/b$i $2" &&
+		echo "create refs/tags/$1/t$i $3" || return 1
+	done
+}
+
+test_expect_success 'setup: two commits for the 1,000-ref pushes' '
 	test_commit_in work bulk-base &&
 	C1=$(git -C work rev-parse HEAD) &&
 	test_commit_in work bulk-tip &&
-	C2=$(git -C work rev-parse HEAD) &&
-	for i in $(test_seq 1 500)
-	do
-		echo "create refs/heads/bulk/b$i $C1" &&
-		echo "create refs/tags/bulk/t$i $C2" || return 1
-	done >updates &&
-	git -C work update-ref --stdin <updates &&
+	C2=$(git -C work rev-parse HEAD)
+'
+
+test_expect_success 'a --atomic push of 1,000 refs: exactly 1,000 ref events and one push-completed' '
+	N=$(ev_head) &&
+	bulk_refs bulk-a "$C1" "$C2" >updates-a &&
+	git -C work update-ref --stdin <updates-a &&
 	start=$(date +%s) &&
-	git -C work push -q "$URL" "refs/heads/bulk/*:refs/heads/bulk/*" "refs/tags/bulk/*:refs/tags/bulk/*" &&
-	end=$(date +%s) &&
-	say "1,000-ref push took $((end - start)) s" &&
-	test $((end - start)) -lt 60 &&
+	git -C work push -q --atomic "$URL" "refs/heads/bulk-a/*:refs/heads/bulk-a/*" "refs/tags/bulk-a/*:refs/tags/bulk-a/*" &&
+	say "1,000-ref --atomic push took $(($(date +%s) - start)) s" &&
 	events_since "$N" ev &&
-	jq -s -e "[.[].correlationid] | unique | length == 1" ev >/dev/null &&
-	jq -r "select(.type != \"dev.gitstore.push-completed.v1\") | .type" ev | sort | uniq -c | sed "s/^ *//" >actual &&
-	test_write_lines "500 dev.gitstore.branch-created.v1" "500 dev.gitstore.tag-created.v1" >expect &&
-	test_cmp expect actual &&
-	jq -r "select(.type != \"dev.gitstore.push-completed.v1\") | .subject" ev | sort >actual &&
-	sed "s/^create \([^ ]*\) .*/\1/" updates | sort >expect &&
-	test_cmp expect actual &&
-	ev_check ev branch-created ".data.newSha == \"$C1\" and .data.oldSha == \"$Z\"" &&
-	ev_check ev tag-created ".data.newSha == \"$C2\" and .data.targetSha == \"$C2\" and .data.annotated == false" &&
-	jq -s -e "length == 1001 and .[-1].type == \"dev.gitstore.push-completed.v1\" and
-		([.[] | select(.type == \"dev.gitstore.push-completed.v1\")] | length) == 1" ev >/dev/null &&
-	ev_check ev push-completed ".data.atomic == false and
-		((.data.refs | length) == 1000 or (.data.refsTruncated == true and .data.refCount == 1000))" &&
-	jq -c "select(.type == \"dev.gitstore.push-completed.v1\")" ev >pc &&
-	test $(wc -c <pc) -lt 65536
+	check_bulk_push ev updates-a true "$C1" "$C2"
+'
+
+test_expect_success 'a plain (non-atomic) push of 1,000 refs: exactly 1,000 ref events and one push-completed' '
+	N=$(ev_head) &&
+	bulk_refs bulk-n "$C1" "$C2" >updates-n &&
+	git -C work update-ref --stdin <updates-n &&
+	start=$(date +%s) &&
+	git -C work push -q "$URL" "refs/heads/bulk-n/*:refs/heads/bulk-n/*" "refs/tags/bulk-n/*:refs/tags/bulk-n/*" &&
+	say "1,000-ref non-atomic push took $(($(date +%s) - start)) s" &&
+	events_since "$N" ev &&
+	check_bulk_push ev updates-n false "$C1" "$C2"
 '
 
 test_expect_success 'the whole log: logseq and per-repository sequence contiguous, ids unique' '

@@ -1,0 +1,240 @@
+#!/bin/sh
+# scripts/bench.sh -- `make bench`: gitstore performance figures, each
+# measured in the same run as its baseline (see docs/benchmarks.md).
+#
+#  1. push of one new commit of 2,000 small files: median wall time through
+#     gitstore vs. `git push` to a bare repository on local disk (target
+#     <= 1.3x), and vs. stock `git http-backend` behind a minimal CGI server;
+#  2. burst of concurrent pushes (P pushers x K pushes, each pusher to its own
+#     branch): events appended per second and pushes per second (vs. the same
+#     burst to a local bare repository);
+#  3. SSE delivery latency, ref commit -> connected client, p50 / p99.
+#
+# Environment: BENCH_RUNS (push repetitions, default 7), BENCH_FILES (2000),
+# BENCH_BURST_RUNS (3), BENCH_BURST_PUSHERS (4), BENCH_BURST_PUSHES (25),
+# BENCH_SSE_PUSHES (50), BENCH_HTTP_BACKEND (1; 0 skips that baseline),
+# GITSTORE_BIN (build/gitstore), BENCH_KEEP=1 keeps the temp directory.
+#
+# Performance is reported, not asserted: the exit status is 0 unless the
+# benchmark itself breaks (a server does not start, a push fails, ...).
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+BIN=${GITSTORE_BIN:-$ROOT/build/gitstore}
+PY=/usr/bin/python3
+HELPER=$ROOT/scripts/bench/bench.py
+CGI=$ROOT/scripts/bench/git_cgi_server.py
+
+RUNS=${BENCH_RUNS:-7}
+FILES=${BENCH_FILES:-2000}
+BURST_RUNS=${BENCH_BURST_RUNS:-3}
+PUSHERS=${BENCH_BURST_PUSHERS:-4}
+PUSHES=${BENCH_BURST_PUSHES:-25}
+SSE_PUSHES=${BENCH_SSE_PUSHES:-50}
+HTTP_BACKEND=${BENCH_HTTP_BACKEND:-1}
+
+say () { printf 'bench: %s\n' "$*" >&2; }
+fail () { say "error: $*"; exit 1; }
+
+test -x "$BIN" || fail "$BIN is not executable (run make)"
+test -x "$PY" || fail "$PY not found"
+command -v git >/dev/null || fail "git not found"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/gitstore-bench.XXXXXX") || fail "mktemp failed"
+PIDS=""
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup () {
+	for c_pid in $PIDS; do
+		kill -TERM -- "-$c_pid" 2>/dev/null || kill -TERM "$c_pid" 2>/dev/null
+	done
+	for c_pid in $PIDS; do
+		wait "$c_pid" 2>/dev/null
+	done
+	if test -n "${BENCH_KEEP-}"; then
+		say "kept $TMP"
+	else
+		rm -rf -- "$TMP"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# An isolated Git environment (no user/system config, no proxies).
+for v in $(env | sed -n 's/^\(GIT_[A-Za-z0-9_]*\)=.*/\1/p'); do
+	unset "$v"
+done
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+export HOME="$TMP/home" LANG=C LC_ALL=C TZ=UTC
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$TMP/gitconfig" GIT_TERMINAL_PROMPT=0
+mkdir -p "$HOME"
+cat >"$GIT_CONFIG_GLOBAL" <<\EOF
+[user]
+	name = Bench
+	email = bench@example.com
+[init]
+	defaultBranch = main
+[gc]
+	auto = 0
+EOF
+
+# start_bg NAME LOG CMD...: start CMD in its own session (so cleanup can
+# kill it with its children by process group); sets $bg_pid.
+start_bg () {
+	bg_log=$2
+	shift 2
+	setsid "$@" </dev/null >"$bg_log" 2>&1 &
+	bg_pid=$!
+	PIDS="$PIDS $bg_pid"
+}
+
+# --- gitstore -----------------------------------------------------------------
+
+# Run a private copy: the hooks exec the daemon's own binary, and a rebuild
+# of build/gitstore during the run must not break (or change) the figures.
+{ mkdir -p "$TMP/bin" && cp -- "$BIN" "$TMP/bin/gitstore"; } || fail "cannot copy $BIN"
+BIN=$TMP/bin/gitstore
+
+DATA=$TMP/data
+"$BIN" namespace create default --data "$DATA" >/dev/null || fail "namespace create failed"
+for r in catalog burst sse; do
+	"$BIN" repo create "default/$r" --data "$DATA" >/dev/null || fail "repo create default/$r failed"
+done
+TOKEN=$("$BIN" token create --user admin --role 'admin:*' --data "$DATA") || fail "token create failed"
+
+start_bg gitstore "$TMP/gitstore.log" "$BIN" serve --data "$DATA" --listen 127.0.0.1:0
+GS_PID=$bg_pid
+PORT=
+for _ in $(seq 300); do
+	PORT=$(sed -n 's/.*gitstore: ready listen=127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/gitstore.log" | head -n 1)
+	test -n "$PORT" && break
+	kill -0 "$GS_PID" 2>/dev/null || break
+	sleep 0.1
+done
+if test -z "$PORT"; then
+	tail -n 20 "$TMP/gitstore.log" >&2
+	fail "gitstore did not print its ready line"
+fi
+GS=http://127.0.0.1:$PORT
+gs_url () { printf 'http://x:%s@127.0.0.1:%s/default/%s.git' "$TOKEN" "$PORT" "$1"; }
+say "gitstore (pid $GS_PID) at $GS"
+
+# --- baselines: bare repositories on local disk, and git http-backend ---------
+
+mkdir -p "$TMP/bare" "$TMP/cgi"
+for r in push burst; do
+	git init -q --bare "$TMP/bare/$r.git" || fail "git init failed"
+done
+CGI_URL=
+if test "$HTTP_BACKEND" != 0; then
+	for r in push burst; do
+		{ git init -q --bare "$TMP/cgi/$r.git" &&
+			git -C "$TMP/cgi/$r.git" config http.receivepack true; } || fail "git init failed"
+	done
+	start_bg cgi "$TMP/cgi.log" "$PY" "$CGI" "$TMP/cgi" "$TMP/cgi.port"
+	for _ in $(seq 100); do
+		test -s "$TMP/cgi.port" && break
+		sleep 0.1
+	done
+	test -s "$TMP/cgi.port" || { cat "$TMP/cgi.log" >&2; fail "git http-backend server did not start"; }
+	CGI_URL=http://127.0.0.1:$(cat "$TMP/cgi.port")
+	say "git http-backend CGI server (pid $bg_pid) at $CGI_URL"
+fi
+
+RES=$TMP/results
+: >"$RES"
+
+run_helper () {
+	"$PY" "$HELPER" "$@" >>"$RES" || {
+		say "gitstore log (last 20 lines):"
+		tail -n 20 "$TMP/gitstore.log" >&2
+		fail "benchmark step '$1' failed"
+	}
+}
+
+T0=$(date +%s)
+LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
+
+# --- 1. push of one commit of N small files -----------------------------------
+
+say "1/3 push of one new commit of $FILES files, $RUNS runs (+1 warm-up), order rotated per run"
+set -- --target "gitstore=$(gs_url catalog)" --target "bare=$TMP/bare/push.git"
+test -n "$CGI_URL" && set -- "$@" --target "httpbackend=$CGI_URL/push.git"
+run_helper push --work "$TMP/work-push" --files "$FILES" --runs "$RUNS" --warmup 1 "$@"
+
+# --- 2. burst of concurrent pushes ---------------------------------------------
+
+say "2/3 burst: $PUSHERS pushers x $PUSHES pushes, $BURST_RUNS runs"
+set -- --target "gitstore=$(gs_url burst)" --target "bare=$TMP/bare/burst.git"
+test -n "$CGI_URL" && set -- "$@" --target "httpbackend=$CGI_URL/burst.git"
+run_helper burst --work "$TMP/work-burst" --pushers "$PUSHERS" --pushes "$PUSHES" \
+	--runs "$BURST_RUNS" --events-server "$GS" --events-target gitstore --token "$TOKEN" "$@"
+
+# --- 3. SSE delivery latency --------------------------------------------------
+
+say "3/3 SSE latency over $SSE_PUSHES sequential pushes"
+run_helper sse --work "$TMP/work-sse" --pushes "$SSE_PUSHES" --target "$(gs_url sse)" \
+	--events-server "$GS" --token "$TOKEN"
+
+T1=$(date +%s)
+kill -0 "$GS_PID" 2>/dev/null || fail "gitstore exited during the benchmark"
+
+# --- table ----------------------------------------------------------------------
+
+get () { sed -n "s/^$1=//p" "$RES" | tail -n 1; }
+
+{
+	echo "# gitstore benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $(git --version), load average at start $LOAD0, at end $(cut -d" " -f1-3 /proc/loadavg))"
+	printf '%s\t%s\t%s\t%s\n' figure value baseline ratio/target
+	awk -v g="$(get push.gitstore.median_ms)" -v b="$(get push.bare.median_ms)" -v f="$FILES" -v n="$RUNS" 'BEGIN {
+		r = g / b
+		printf "push 1 commit x %d files (median of %d)\t%.0f ms\t%.0f ms (git push to bare repo on disk)\t%.2fx (target <= 1.30x: %s)\n",
+			f, n, g, b, r, (r <= 1.3 ? "PASS" : "over target")
+	}'
+	if test -n "$CGI_URL"; then
+		awk -v g="$(get push.gitstore.median_ms)" -v b="$(get push.httpbackend.median_ms)" -v f="$FILES" -v n="$RUNS" 'BEGIN {
+			printf "push 1 commit x %d files (median of %d)\t%.0f ms\t%.0f ms (git http-backend via CGI)\t%.2fx (info)\n",
+				f, n, g, b, g / b
+		}'
+	fi
+	awk -v g="$(get burst.gitstore.pushes_per_s)" -v b="$(get burst.bare.pushes_per_s)" \
+	    -v p="$PUSHERS" -v k="$PUSHES" 'BEGIN {
+		printf "burst pushes/s (%d pushers x %d)\t%.1f /s\t%.1f /s (bare repo on disk)\t%.2fx of baseline (info)\n", p, k, g, b, g / b
+	}'
+	if test -n "$CGI_URL"; then
+		awk -v g="$(get burst.gitstore.pushes_per_s)" -v b="$(get burst.httpbackend.pushes_per_s)" \
+		    -v p="$PUSHERS" -v k="$PUSHES" 'BEGIN {
+			printf "burst pushes/s (%d pushers x %d)\t%.1f /s\t%.1f /s (git http-backend via CGI)\t%.2fx of baseline (info)\n", p, k, g, b, g / b
+		}'
+	fi
+	awk -v e="$(get burst.events_per_s)" -v n="$(get burst.events)" -v w="$(get burst.gitstore.wall_s)" 'BEGIN {
+		printf "burst events appended/s\t%.1f /s\t%d events in %.2f s (median run)\t- (info)\n", e, n, w
+	}'
+	awk -v a="$(get sse.p50_ms)" -v b="$(get sse.p99_ms)" -v n="$(get sse.events)" -v p="$(get sse.push_p50_ms)" 'BEGIN {
+		printf "SSE latency ref commit -> client, p50\t%.1f ms\t%d branch events; push p50 %.0f ms\t- (info)\n", a, n, p
+		printf "SSE latency ref commit -> client, p99\t%.1f ms\t%d branch events\t- (info)\n", b, n
+	}'
+} >"$TMP/table.tsv"
+
+echo
+head -n 1 "$TMP/table.tsv"
+tail -n +2 "$TMP/table.tsv" | awk -F'\t' '
+	{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NR }
+	END {
+		for (r = 1; r <= n; r++) {
+			line = "| "
+			for (i = 1; i <= 4; i++) line = line sprintf("%-" w[i] "s | ", c[r, i])
+			sub(/ $/, "", line); print line
+			if (r == 1) {
+				line = "|"
+				for (i = 1; i <= 4; i++) { s = ""; for (j = 0; j < w[i] + 2; j++) s = s "-"; line = line s "|" }
+				print line
+			}
+		}
+	}'
+echo
+echo "raw samples (ms): gitstore $(get push.gitstore.samples_ms); bare $(get push.bare.samples_ms)${CGI_URL:+; http-backend $(get push.httpbackend.samples_ms)}"
+echo "SSE latency min/max: $(get sse.min_ms) / $(get sse.max_ms) ms; total bench time $((T1 - T0)) s"
+exit 0

@@ -1,0 +1,394 @@
+#!/usr/bin/python3
+"""Measurement helpers for scripts/bench.sh (stdlib only).
+
+  bench.py push  --work DIR --files N --runs R --warmup W --target NAME=URL...
+  bench.py burst --work DIR --pushers P --pushes K --runs R --target NAME=URL...
+                 --events-server URL --token T --events-target NAME
+  bench.py sse   --work DIR --pushes N --target URL --events-server URL --token T
+
+Each prints "key=value" result lines on stdout (progress goes to stderr) and
+exits non-zero only when the benchmark itself breaks (a push fails, the event
+stream never delivers, ...).
+"""
+import argparse
+import datetime
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+
+def log(*a):
+    print("bench:", *a, file=sys.stderr, flush=True)
+
+
+def die(msg):
+    log("error:", msg)
+    sys.exit(2)
+
+
+def git(work, *args, inp=None):
+    p = subprocess.run(["git", "-C", work] + list(args), input=inp,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        die("git %s failed (%d): %s" % (" ".join(args), p.returncode,
+                                        p.stderr.decode(errors="replace").strip()))
+    return p.stdout
+
+
+def push(work, url, src, dst):
+    t0 = time.perf_counter()
+    p = subprocess.run(["git", "-C", work, "push", "-q", url, "%s:%s" % (src, dst)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    dt = time.perf_counter() - t0
+    if p.returncode != 0:
+        die("git push %s %s:%s failed (%d): %s" % (redact(url), src, dst, p.returncode,
+                                                   p.stderr.decode(errors="replace").strip()))
+    return dt
+
+
+def redact(url):
+    u = urllib.parse.urlsplit(url)
+    if u.password:
+        return url.replace(u.password, "***")
+    return url
+
+
+class FastImport:
+    """Builds commits with `git fast-import` (quick, untimed preparation)."""
+
+    def __init__(self, work):
+        self.work = work
+        self.buf = []
+        self.mark = 0
+        self.ts = int(time.time())
+
+    def _data(self, b):
+        self.buf.append(b"data %d\n" % len(b))
+        self.buf.append(b)
+        self.buf.append(b"\n")
+
+    def commit(self, ref, parent, msg, files):
+        """files: list of (path, bytes). parent: sha, ':mark' or None. Returns mark."""
+        self.mark += 1
+        self.ts += 1
+        self.buf.append(b"commit %s\nmark :%d\n" % (ref.encode(), self.mark))
+        self.buf.append(b"committer Bench <bench@example.com> %d +0000\n" % self.ts)
+        self._data(msg.encode())
+        if parent:
+            self.buf.append(b"from %s\n" % parent.encode())
+        for path, content in files:
+            self.buf.append(b"M 100644 inline %s\n" % path.encode())
+            self._data(content)
+        return ":%d" % self.mark
+
+    def run(self):
+        marks = os.path.join(self.work, ".git", "bench-marks")
+        git(self.work, "fast-import", "--quiet", "--force", "--export-marks=" + marks,
+            inp=b"".join(self.buf))
+        out = {}
+        with open(marks) as f:
+            for line in f:
+                m, sha = line.split()
+                out[m] = sha
+        self.buf = []
+        return out
+
+
+def init_work(work, targets):
+    """A work repository with one base commit, pushed to every target as main."""
+    if not os.path.isdir(os.path.join(work, ".git")):
+        git(".", "init", "-q", work)
+        fi = FastImport(work)
+        fi.commit("refs/heads/main", None, "base\n",
+                      [("README.md", b"benchmark base commit\n")])
+        fi.run()
+    base = git(work, "rev-parse", "main").decode().strip()
+    for name, url in targets:
+        push(work, url, base, "refs/heads/main")
+    return base
+
+
+def small_file(tag, j):
+    # ~250 bytes of Markdown with YAML-ish front matter that is unique per
+    # (tag, j), so every iteration sends new blobs.
+    return ("# item %s-%d\n\nsku: %s-%05d\nprice: %d.%02d\nnonce: %s\n\n"
+            "A small catalog-like file used by the gitstore push benchmark. "
+            "Each iteration writes new content.\n" % (
+                tag, j, tag, j, j % 997, j % 100, os.urandom(12).hex())).encode()
+
+
+def parse_targets(lst):
+    out = []
+    for t in lst:
+        name, _, url = t.partition("=")
+        if not url:
+            die("bad --target %r (want NAME=URL)" % t)
+        out.append((name, url))
+    return out
+
+
+def pct(samples, p):
+    """Nearest-rank percentile."""
+    s = sorted(samples)
+    if not s:
+        return float("nan")
+    k = max(1, int(-(-p * len(s) // 100)))  # ceil(p/100*n)
+    return s[min(k, len(s)) - 1]
+
+
+# --- 1. push latency ------------------------------------------------------------
+
+def cmd_push(a):
+    targets = parse_targets(a.target)
+    base = init_work(a.work, targets)
+    samples = {n: [] for n, _ in targets}
+    total = a.warmup + a.runs
+    for i in range(total):
+        fi = FastImport(a.work)
+        files = [("items/d%02d/f%05d.md" % (j // 100, j), small_file("it%d" % i, j))
+                 for j in range(a.files)]
+        m = fi.commit("refs/heads/bench/it%d" % i, base, "iteration %d\n" % i, files)
+        sha = fi.run()[m]
+        # rotate the order so no target is always first (cold caches) or last
+        order = targets[i % len(targets):] + targets[:i % len(targets)]
+        for name, url in order:
+            dt = push(a.work, url, sha, "refs/heads/bench/it%d" % i)
+            if i >= a.warmup:
+                samples[name].append(dt)
+        log("push iteration %d/%d%s: %s" % (
+            i + 1, total, " (warm-up)" if i < a.warmup else "",
+            " ".join("%s=%.0fms" % (n, samples[n][-1] * 1000 if i >= a.warmup else 0)
+                     for n, _ in targets) if i >= a.warmup else "-"))
+    for name, _ in targets:
+        s = samples[name]
+        print("push.%s.median_ms=%.1f" % (name, statistics.median(s) * 1000))
+        print("push.%s.min_ms=%.1f" % (name, min(s) * 1000))
+        print("push.%s.max_ms=%.1f" % (name, max(s) * 1000))
+        print("push.%s.samples_ms=%s" % (name, ",".join("%.0f" % (x * 1000) for x in s)))
+    print("push.runs=%d" % a.runs)
+    print("push.files=%d" % a.files)
+
+
+# --- events API -----------------------------------------------------------------
+
+def api_get(server, token, path):
+    req = urllib.request.Request(server + path, headers={"Authorization": "Bearer " + token})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def events_after(server, token, after):
+    out = []
+    while True:
+        batch = api_get(server, token, "/api/v1/events?after=%d&limit=1000" % after)
+        if not batch:
+            return out
+        out.extend(batch)
+        after = batch[-1]["logseq"]
+
+
+def events_head(server, token):
+    return max([0] + [e["logseq"] for e in events_after(server, token, 0)[-1:]])
+
+
+# --- 2. burst of concurrent pushes -----------------------------------------------
+
+def cmd_burst(a):
+    targets = parse_targets(a.target)
+    base = init_work(a.work, targets)
+    head = events_head(a.events_server, a.token)
+    res = {n: [] for n, _ in targets}   # (wall_s, events)
+    for r in range(a.runs):
+        fi = FastImport(a.work)
+        chains = []
+        for p in range(a.pushers):
+            parent, marks = base, []
+            for k in range(a.pushes):
+                parent = fi.commit("refs/heads/burst/r%d/p%d" % (r, p), parent,
+                                   "burst %d/%d/%d\n" % (r, p, k),
+                                   [("burst/p%d/f%03d.md" % (p, k), small_file("b%d" % r, k))])
+                marks.append(parent)
+            chains.append(marks)
+        sha = fi.run()
+        order = targets[r % len(targets):] + targets[:r % len(targets)]
+        for name, url in order:
+            errors = []
+            start = threading.Barrier(a.pushers + 1)
+
+            def pusher(p):
+                start.wait()
+                try:
+                    for m in chains[p]:
+                        push(a.work, url, sha[m], "refs/heads/burst/r%d/p%d" % (r, p))
+                except SystemExit as e:
+                    errors.append(e)
+
+            th = [threading.Thread(target=pusher, args=(p,)) for p in range(a.pushers)]
+            for t in th:
+                t.start()
+            start.wait()
+            t0 = time.perf_counter()
+            for t in th:
+                t.join()
+            wall = time.perf_counter() - t0
+            if errors:
+                die("burst push to %s failed" % name)
+            nev = 0
+            if name == a.events_target:
+                evs = events_after(a.events_server, a.token, head)
+                nev = len(evs)
+                if evs:
+                    head = evs[-1]["logseq"]
+                want = a.pushers * a.pushes * 2
+                if nev != want:
+                    log("warning: burst run %d appended %d events, expected %d" % (r + 1, nev, want))
+            res[name].append((wall, nev))
+            log("burst run %d/%d %s: %d pushes in %.2fs%s" % (
+                r + 1, a.runs, name, a.pushers * a.pushes, wall,
+                ", %d events" % nev if name == a.events_target else ""))
+    npush = a.pushers * a.pushes
+    for name, _ in targets:
+        print("burst.%s.pushes_per_s=%.1f" % (name, statistics.median([npush / w for w, _ in res[name]])))
+        print("burst.%s.wall_s=%.2f" % (name, statistics.median([w for w, _ in res[name]])))
+    ev = res[a.events_target]
+    print("burst.events_per_s=%.1f" % statistics.median([n / w for w, n in ev]))
+    print("burst.events=%d" % statistics.median([n for _, n in ev]))
+    print("burst.pushes=%d" % npush)
+    print("burst.pushers=%d" % a.pushers)
+    print("burst.runs=%d" % a.runs)
+
+
+# --- 3. SSE delivery latency ------------------------------------------------------
+
+def parse_time(s):
+    # "2026-11-26T18:10:41.123Z"
+    d = datetime.datetime.strptime(s.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z")
+    return d.timestamp()
+
+
+class SSEClient(threading.Thread):
+    def __init__(self, server, token, after):
+        super().__init__(daemon=True)
+        u = urllib.parse.urlsplit(server)
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        self.conn.request("GET", "/api/v1/events/stream?after=%d" % after,
+                          headers={"Authorization": "Bearer " + token,
+                                   "Accept": "text/event-stream"})
+        self.sock = self.conn.sock
+        self.resp = self.conn.getresponse()
+        if self.resp.status != 200:
+            die("event stream: HTTP %d" % self.resp.status)
+        self.received = []          # (recv_time, event dict)
+        self.cond = threading.Condition()
+        self.stop = False
+
+    def run(self):
+        pending = b""
+        data = None
+        try:
+            while not self.stop:
+                chunk = self.resp.read1(65536)
+                now = time.time()
+                if not chunk:
+                    break
+                pending += chunk
+                while b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    line = line.rstrip(b"\r")
+                    if line.startswith(b"data:"):
+                        data = line[5:].strip()
+                    elif line == b"" and data is not None:
+                        ev = json.loads(data)
+                        data = None
+                        with self.cond:
+                            self.received.append((now, ev))
+                            self.cond.notify_all()
+        except Exception as e:  # connection closed at the end
+            if not self.stop:
+                log("event stream reader: %s" % e)
+
+    def wait_for(self, pred, timeout):
+        end = time.time() + timeout
+        with self.cond:
+            while not pred(self.received):
+                left = end - time.time()
+                if left <= 0:
+                    return False
+                self.cond.wait(left)
+        return True
+
+
+def cmd_sse(a):
+    url = a.target
+    base = init_work(a.work, [("gitstore", url)])
+    fi = FastImport(a.work)
+    parent, marks = base, []
+    for k in range(a.pushes):
+        parent = fi.commit("refs/heads/sse", parent, "sse %d\n" % k,
+                           [("sse/f%03d.md" % k, small_file("sse", k))])
+        marks.append(parent)
+    sha = fi.run()
+    head = events_head(a.events_server, a.token)
+    cli = SSEClient(a.events_server, a.token, head)
+    cli.start()
+    push_times = []
+    for k, m in enumerate(marks):
+        push_times.append(push(a.work, url, sha[m], "refs/heads/sse"))
+        time.sleep(a.gap)
+    is_branch = lambda e: e["type"].startswith("dev.gitstore.branch-")
+    ok = cli.wait_for(lambda rs: sum(1 for _, e in rs if is_branch(e)) >= a.pushes, 30)
+    cli.stop = True
+    try:
+        cli.sock.shutdown(2)
+    except OSError:
+        pass
+    got = [(t, e) for t, e in cli.received if is_branch(e)]
+    if not ok:
+        die("event stream delivered %d of %d branch events within 30 s" % (len(got), a.pushes))
+    lat = [(t - parse_time(e["time"])) * 1000 for t, e in got]
+    print("sse.p50_ms=%.1f" % pct(lat, 50))
+    print("sse.p99_ms=%.1f" % pct(lat, 99))
+    print("sse.max_ms=%.1f" % max(lat))
+    print("sse.min_ms=%.1f" % min(lat))
+    print("sse.events=%d" % len(lat))
+    print("sse.push_p50_ms=%.1f" % (statistics.median(push_times) * 1000))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("push")
+    p.add_argument("--work", required=True)
+    p.add_argument("--files", type=int, default=2000)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--target", action="append", required=True)
+    b = sub.add_parser("burst")
+    b.add_argument("--work", required=True)
+    b.add_argument("--pushers", type=int, default=4)
+    b.add_argument("--pushes", type=int, default=25)
+    b.add_argument("--runs", type=int, default=3)
+    b.add_argument("--target", action="append", required=True)
+    b.add_argument("--events-server", required=True)
+    b.add_argument("--events-target", required=True)
+    b.add_argument("--token", required=True)
+    s = sub.add_parser("sse")
+    s.add_argument("--work", required=True)
+    s.add_argument("--pushes", type=int, default=50)
+    s.add_argument("--gap", type=float, default=0.02)
+    s.add_argument("--target", required=True)
+    s.add_argument("--events-server", required=True)
+    s.add_argument("--token", required=True)
+    a = ap.parse_args()
+    {"push": cmd_push, "burst": cmd_burst, "sse": cmd_sse}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
