@@ -161,6 +161,27 @@ static int session_copy(gs_refs *r, const char *push_id, refs_session *out)
 	return found;
 }
 
+/* True when this committed batch is the whole push: every ref the
+ * client asked for is in u (a single-ref or --atomic push). */
+static int session_covers(gs_refs *r, const char *push_id, const gs_ref_update *u, size_t n)
+{
+	refs_session *s;
+	int covers = 0;
+	pthread_mutex_lock(&r->mu);
+	s = session_find_locked(r, push_id);
+	if (s && !s->rejected && s->nrequested > 0 && s->nrequested <= n) {
+		covers = 1;
+		for (size_t i = 0; i < s->nrequested && covers; i++) {
+			int found = 0;
+			for (size_t j = 0; j < n && !found; j++)
+				found = strcmp(s->requested[i].ref, u[j].ref) == 0;
+			covers = found;
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+	return covers;
+}
+
 static int inflight_busy_locked(gs_refs *r, const char *repo_uid, const char *ref, const char *push_id)
 {
 	for (refs_inflight *f = r->inflight; f; f = f->next)
@@ -348,35 +369,6 @@ static void add_ref_event(refs_evbatch *b, gs_gitrepo *git, const gs_repo_info *
 /* Appends a batch of ref events with their refs_state updates and intent
  * drops in one transaction. Only refs whose event was new move
  * refs_state, so a late replay never rewinds it. */
-static int commit_ref_events(gs_refs *r, gs_db *db, refs_evbatch *b, const gs_ref_update *u, const char *push_id,
-			     gs_error *err)
-{
-	int *added = gs_xcalloc(b->n + 1, sizeof(int));
-	size_t appended = 0;
-	int64_t head = 0;
-	int error;
-
-	evbatch_fix_ids(b);
-	if ((error = gs_db_begin(db, err)) < 0)
-		goto out;
-	if ((error = gs_evlog_append_tx(db, b->specs, b->n, added, &appended, &head, err)) < 0)
-		goto out;
-	for (size_t i = 0; i < b->n; i++) {
-		if (added[i] && (error = gs_journal_ref_set(db, b->specs[i].repo->uid, u[i].ref, u[i].new_sha, err)) < 0)
-			goto out;
-		if (push_id && (error = gs_journal_intent_drop(db, push_id, u[i].ref, err)) < 0)
-			goto out;
-	}
-	error = gs_db_commit(db, err);
-out:
-	if (error < 0)
-		gs_db_rollback(db);
-	else
-		refs_bump(r, appended, head);
-	free(added);
-	return error;
-}
-
 /* Appends one event; in its own transaction unless the caller has one
  * open (in_tx), in which case the caller bumps the notifier after its
  * commit (*head says how far). */
@@ -418,6 +410,83 @@ static void refs_list_add(json_t *list, size_t *budget, json_t *entry, int *trun
 	}
 	*budget -= len + 1;
 	json_array_append_new(list, entry);
+}
+
+/* push-completed listing the refs of batch b (DESIGN 4). */
+static json_t *completed_data(const refs_evbatch *b, const gs_ref_update *u, const gs_push_rec *p)
+{
+	json_t *refs = json_array(), *data;
+	size_t budget = GS_MAX_INLINE_REFS_BYTES;
+	int truncated = 0;
+	for (size_t i = 0; i < b->n; i++)
+		refs_list_add(refs, &budget,
+			      json_pack("{s:s, s:s, s:s, s:s}", "ref", u[i].ref, "oldSha", u[i].old_sha, "newSha",
+					u[i].new_sha, "event", b->specs[i].type),
+			      &truncated);
+	data = json_pack("{s:o, s:b, s:s, s:o}", "refs", refs, "atomic", p->atomic, "pushId", p->push_id, "actor",
+			 actor_json(p->actor, p->via));
+	if (truncated) {
+		json_object_set_new(data, "refsTruncated", json_true());
+		json_object_set_new(data, "refCount", json_integer((json_int_t)b->n));
+	}
+	return data;
+}
+
+/* Appends a batch of ref events with their refs_state updates and intent
+ * drops in one transaction. Only refs whose event was new move
+ * refs_state, so a late replay never rewinds it. With complete (the
+ * batch is the whole push: single ref or --atomic) push-completed and
+ * the push's end commit in the same transaction: one fsync less. */
+static int commit_ref_events(gs_refs *r, gs_db *db, refs_evbatch *b, const gs_ref_update *u, const char *push_id,
+			     const gs_push_rec *complete, gs_error *err)
+{
+	int *added = gs_xcalloc(b->n + 1, sizeof(int));
+	size_t appended = 0;
+	int64_t head = 0;
+	json_t *cdata = NULL;
+	int error, cadded = 0;
+
+	evbatch_fix_ids(b);
+	if ((error = gs_db_begin(db, err)) < 0)
+		goto out;
+	if ((error = gs_evlog_append_tx(db, b->specs, b->n, added, &appended, &head, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < b->n; i++) {
+		if (added[i] && (error = gs_journal_ref_set(db, b->specs[i].repo->uid, u[i].ref, u[i].new_sha, err)) < 0)
+			goto out;
+		if (push_id && (error = gs_journal_intent_drop(db, push_id, u[i].ref, err)) < 0)
+			goto out;
+	}
+	if (complete && b->n > 0) {
+		char id[GS_EVENT_ID_HEX + 1], subject[2 * GS_MAX_NAME + 2];
+		const char *parts[] = {"push-completed", complete->push_id};
+		gs_event_spec spec;
+		cdata = completed_data(b, u, complete);
+		gs_evlog_make_id(id, parts, 2);
+		snprintf(subject, sizeof(subject), "%s/%s", b->specs[0].repo->ns, b->specs[0].repo->name);
+		memset(&spec, 0, sizeof(spec));
+		spec.id = id;
+		spec.type = "push-completed";
+		spec.repo = b->specs[0].repo;
+		spec.subject = subject;
+		spec.correlation = complete->push_id;
+		spec.data = cdata;
+		if ((error = append_one(r, db, &spec, 1, &cadded, &head, err)) < 0 ||
+		    (error = gs_journal_push_set_state(db, complete->push_id, "done", err)) < 0)
+			goto out;
+	}
+	error = gs_db_commit(db, err);
+out:
+	if (error < 0) {
+		gs_db_rollback(db);
+	} else {
+		refs_bump(r, appended, head);
+		if (cadded && r->ctx.metrics)
+			atomic_fetch_add(&r->ctx.metrics->pushes, 1);
+	}
+	json_decref(cdata);
+	free(added);
+	return error;
 }
 
 static int record_rejection(gs_refs *r, gs_db *db, int in_tx, int64_t *head, const gs_repo_info *repo,
@@ -677,7 +746,8 @@ void gs_refs_push_end(gs_refs *r, const char *push_id)
 	pthread_mutex_unlock(&r->mu);
 	inflight_release(r, push_id, NULL);
 	db = gs_dbpool_get(r->ctx.pool);
-	if (gs_journal_push_get(db, push_id, &p, &err) < 0 || refs_finalize(r, db, &p, s, &err) < 0)
+	if (gs_journal_push_get(db, push_id, &p, &err) < 0 ||
+	    (strcmp(p.state, "done") != 0 && refs_finalize(r, db, &p, s, &err) < 0))
 		GS_LOG(GS_LOG_ERROR, "refs", "push %s: cannot complete: %s (recovery will retry)", push_id, err.msg);
 	gs_dbpool_put(r->ctx.pool, db);
 	if (s)
@@ -840,7 +910,7 @@ static json_t *hook_committed(gs_refs *r, const char *push_id, const char *repo_
 	refs_evbatch b;
 	char *path = NULL;
 	gs_db *db;
-	int error;
+	int error, complete;
 
 	refs_fault(r, "after-ref-commit");
 	memset(&b, 0, sizeof(b));
@@ -867,9 +937,10 @@ static json_t *hook_committed(gs_refs *r, const char *push_id, const char *repo_
 			      &u[i], NULL);
 	/* a busy database is retried: giving up leaves the event to
 	 * start-up recovery, which is slower to reach consumers */
+	complete = session_covers(r, push_id, u, n);
 	for (int attempt = 0; attempt < 5; attempt++) {
 		gs_error_clear(&err);
-		if ((error = commit_ref_events(r, db, &b, u, push_id, &err)) == 0)
+		if ((error = commit_ref_events(r, db, &b, u, push_id, complete ? &p : NULL, &err)) == 0)
 			break;
 		usleep(100 * 1000 * (useconds_t)(attempt + 1));
 	}
@@ -993,7 +1064,7 @@ static int recover_intents(gs_refs *r, gs_db *db, gs_error *err)
 			add_ref_event(&b, git, &repo, it->push_id, p.actor, p.via, "recovery", &it->u, NULL);
 			GS_LOG(GS_LOG_INFO, "recovery", "push %s: %s committed before the crash; appending its event",
 			       it->push_id, it->u.ref);
-			error = commit_ref_events(r, db, &b, &it->u, it->push_id, err);
+			error = commit_ref_events(r, db, &b, &it->u, it->push_id, NULL, err);
 			evbatch_release(&b);
 		} else {
 			/* never committed (or moved since: reconcile reports it) */
@@ -1122,7 +1193,7 @@ static int reconcile_repo(gs_refs *r, gs_db *db, const gs_repo_info *repo, gs_er
 	if (b.n) {
 		for (size_t i = 0; i < b.n; i++)
 			b.specs[i].correlation = corr;
-		error = commit_ref_events(r, db, &b, u, NULL, err);
+		error = commit_ref_events(r, db, &b, u, NULL, NULL, err);
 	}
 out:
 	for (size_t i = 0; i < c.n; i++)
