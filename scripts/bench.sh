@@ -94,7 +94,9 @@ start_bg () {
 
 # Run a private copy: the hooks exec the daemon's own binary, and a rebuild
 # of build/gitstore during the run must not break (or change) the figures.
-{ mkdir -p "$TMP/bin" && cp -- "$BIN" "$TMP/bin/gitstore"; } || fail "cannot copy $BIN"
+# the daemon symlinks its hooks to gitstore-hook next to its own binary
+{ mkdir -p "$TMP/bin" && cp -- "$BIN" "$TMP/bin/gitstore" &&
+	cp -- "$(dirname "$BIN")/gitstore-hook" "$TMP/bin/gitstore-hook"; } || fail "cannot copy $BIN and gitstore-hook"
 BIN=$TMP/bin/gitstore
 
 DATA=$TMP/data

@@ -5,6 +5,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${FUZZ_SECONDS:-60}
+if ! command -v clang >/dev/null; then
+	echo "fuzz: installing clang (libFuzzer)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev
+fi
 OUT=build-fuzz
 mkdir -p "$OUT"
 PKG="libgit2 libmicrohttpd jansson sqlite3 libcrypto libcurl zlib"

@@ -108,8 +108,10 @@ static int serve_prepare_dirs(gs_server *s, gs_error *err)
 	if (mkdir(s->data_dir, 0755) < 0 && errno != EEXIST)
 		return gs_error_os(err, s->data_dir);
 	for (size_t i = 0; i < 3; i++) {
+		/* run/ holds the hook socket: owner only */
+		mode_t mode = strcmp(dirs[i], "run") == 0 ? 0700 : 0755;
 		snprintf(sub, sizeof(sub), "%s/%s", s->data_dir, dirs[i]);
-		if (mkdir(sub, 0755) < 0 && errno != EEXIST)
+		if ((mkdir(sub, mode) < 0 && errno != EEXIST) || chmod(sub, mode) < 0)
 			return gs_error_os(err, sub);
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

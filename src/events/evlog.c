@@ -196,6 +196,18 @@ int gs_evlog_append(gs_db *db, const gs_event_spec *evs, size_t n, size_t *appen
 	return error;
 }
 
+/* Hands each (logseq, type, json) row to cb; stops at cb's non-zero. */
+static int evlog_emit_rows(gs_db *db, sqlite3_stmt *st, gs_evlog_cb cb, void *payload, gs_error *err)
+{
+	int rc, error = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		error = cb(sqlite3_column_int64(st, 0), gs_db__col_text(st, 1), gs_db__col_text(st, 2), payload);
+		if (error)
+			return error;
+	}
+	return rc == SQLITE_DONE ? 0 : gs_db__error(err, db, rc, "event query");
+}
+
 static int evlog_bind_list(sqlite3_stmt *st, int idx, const char *const *list)
 {
 	for (int i = 0; list && list[i]; i++)
@@ -243,13 +255,7 @@ int gs_evlog_read(gs_db *db, const gs_evlog_filter *f, gs_evlog_cb cb, void *pay
 	idx = evlog_bind_list(st, idx, f->types);
 	idx = evlog_bind_list(st, idx, f->namespaces);
 	sqlite3_bind_int(st, idx, f->limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		error = cb(sqlite3_column_int64(st, 0), gs_db__col_text(st, 1), gs_db__col_text(st, 2), payload);
-		if (error)
-			break;
-	}
-	if (!error && rc != SQLITE_DONE)
-		error = gs_db__error(err, db, rc, "event query");
+	error = evlog_emit_rows(db, st, cb, payload, err);
 	sqlite3_finalize(st);
 	return error;
 }
@@ -257,17 +263,11 @@ int gs_evlog_read(gs_db *db, const gs_evlog_filter *f, gs_evlog_cb cb, void *pay
 int gs_evlog_read_correlation(gs_db *db, const char *correlation, gs_evlog_cb cb, void *payload, gs_error *err)
 {
 	sqlite3_stmt *st;
-	int error, rc;
+	int error;
 	if ((error = gs_db__prepare(db, &st, SQL_CORR, err)) < 0)
 		return error;
 	gs_db__bind_text(st, 1, correlation);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		error = cb(sqlite3_column_int64(st, 0), gs_db__col_text(st, 1), gs_db__col_text(st, 2), payload);
-		if (error)
-			break;
-	}
-	if (!error && rc != SQLITE_DONE)
-		error = gs_db__error(err, db, rc, "event query");
+	error = evlog_emit_rows(db, st, cb, payload, err);
 	gs_db__done(st);
 	return error;
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -201,7 +202,9 @@ int gs_hooksock_listen(gs_hooksock **out, const char *path, gs_hooksock_handler 
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 	unlink(path);
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(s->fd, 128) < 0 ||
+	/* owner only: a hook message can append events for a live push */
+	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(s->fd, 128) < 0 ||
 	    pipe2(s->wake, O_CLOEXEC) < 0) {
 		gs_error_os(err, path);
 		gs_hooksock_close(s);

@@ -863,6 +863,30 @@ static size_t resolve_zero_records(gs_db *db, const char *repo_uid, gs_ref_updat
 	return k;
 }
 
+/* Keeps only updates whose new value is what the ref holds now. While a
+ * transaction is in flight no other push can move its refs (prepared
+ * waits), so a mismatch means a stale replay or a forged message: the
+ * real state reaches the log through reconcile instead. */
+static size_t keep_committed(gs_gitrepo *git, const char *push_id, gs_ref_update *u, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		char cur[41];
+		gs_error e = GS_ERROR_INIT;
+		if (gs_gitrepo_ref_read(git, u[i].ref, cur, &e) < 0)
+			memcpy(cur, GS_ZERO_OID, 41);
+		if (strcmp(cur, u[i].new_sha) != 0) {
+			GS_LOG(GS_LOG_WARN, "refs", "push %s: committed %s=%.12s but the ref is %.12s; not recorded",
+			       push_id, u[i].ref, u[i].new_sha, cur);
+			continue;
+		}
+		if (k != i)
+			u[k] = u[i];
+		k++;
+	}
+	return k;
+}
+
 static json_t *hook_prepared(gs_refs *r, const char *push_id, const char *repo_uid, gs_ref_update *u, size_t n)
 {
 	gs_error err = GS_ERROR_INIT;
@@ -925,6 +949,7 @@ static json_t *hook_committed(gs_refs *r, const char *push_id, const char *repo_
 	}
 	if (git) {
 		n = resolve_zero_records(db, repo.uid, u, n, git);
+		n = keep_committed(git, push_id, u, n);
 	} else { /* cannot tell deletions from git's spurious records */
 		size_t k = 0;
 		for (size_t i = 0; i < n; i++)
