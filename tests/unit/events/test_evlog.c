@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "events/evlog.h"
 
@@ -29,21 +30,29 @@ static int collect(int64_t logseq, const char *type, const char *json, void *p)
 	return 0;
 }
 
+static char test_dir[64];
+
 static int setup(void **state)
 {
-	char tmpl[] = "/tmp/gs-evlog-XXXXXX";
-	char *dir = mkdtemp(tmpl);
 	gs_db *db = NULL;
 	gs_error err = GS_ERROR_INIT;
-	assert_non_null(dir);
-	assert_int_equal(gs_db_open(&db, dir, &err), 0);
+	snprintf(test_dir, sizeof(test_dir), "/tmp/gs-evlog-XXXXXX");
+	assert_non_null(mkdtemp(test_dir));
+	assert_int_equal(gs_db_open(&db, test_dir, &err), 0);
 	state[0] = db;
 	return 0;
 }
 
 static int teardown(void **state)
 {
+	const char *files[] = {"gitstore.db", "gitstore.db-wal", "gitstore.db-shm"};
+	char path[128];
 	gs_db_close(state[0]);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", test_dir, files[i]);
+		unlink(path);
+	}
+	rmdir(test_dir);
 	return 0;
 }
 
