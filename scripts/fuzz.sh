@@ -11,7 +11,7 @@ if ! command -v clang >/dev/null; then
 fi
 OUT=build-fuzz
 mkdir -p "$OUT"
-PKG="libgit2 libmicrohttpd jansson sqlite3 libcrypto libcurl zlib"
+PKG="libgit2 libmicrohttpd jansson sqlite3 libcrypto libcurl zlib yaml-0.1"
 SRCS=$(find src -name '*.c' ! -name main.c ! -path 'src/cli/*' | sort)
 for f in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$f" .c)

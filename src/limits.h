@@ -102,6 +102,34 @@
 #define GS_MAX_COMMIT_COUNT 100000
 #endif
 
+/* ---- catalog files (untrusted: pushed by any writer) ---- */
+
+/* A resource file (front-matter + body). Larger files are refused with
+ * file_too_large before any parsing. */
+#ifndef GS_MAX_RESOURCE_FILE_BYTES
+#define GS_MAX_RESOURCE_FILE_BYTES (1024 * 1024)
+#endif
+
+/* One YAML scalar (a title, a description, a CEL expression). */
+#ifndef GS_MAX_YAML_SCALAR_BYTES
+#define GS_MAX_YAML_SCALAR_BYTES (64 * 1024)
+#endif
+
+/* Nesting of mappings/sequences in front-matter. */
+#ifndef GS_MAX_YAML_DEPTH
+#define GS_MAX_YAML_DEPTH 32
+#endif
+
+/* Nodes (scalars, mappings, sequences) in one front-matter document. */
+#ifndef GS_MAX_YAML_NODES
+#define GS_MAX_YAML_NODES 20000
+#endif
+
+/* Error records kept per file; the rest are counted, not listed. */
+#ifndef GS_MAX_CATALOG_ERRORS
+#define GS_MAX_CATALOG_ERRORS 64
+#endif
+
 /* Namespace and repository names are DNS labels. */
 #define GS_MAX_NAME 63
 
@@ -110,6 +138,8 @@
 #define GS_MAX_TOKEN_ROLES 64
 #endif
 
+_Static_assert(GS_MAX_YAML_SCALAR_BYTES <= GS_MAX_RESOURCE_FILE_BYTES, "scalar fits a file");
+_Static_assert(GS_MAX_YAML_DEPTH >= 8 && GS_MAX_YAML_DEPTH <= 256, "yaml depth");
 _Static_assert(GS_MAX_HTTP_HEADER_BYTES >= 4096, "headers too small for git clients");
 _Static_assert(GS_MAX_REFS_PER_PUSH >= 1000, "must accept a 1,000-ref push");
 _Static_assert(GS_MAX_HOOK_MSG_BYTES >= GS_MAX_REFS_PER_PUSH * 110, "hook msg too small for max refs");

@@ -15,6 +15,8 @@ static const char USAGE[] =
 	"  repo create NS/NAME --data DIR               create a repository\n"
 	"  token create --user NAME --role ROLE:NS... --data DIR\n"
 	"                                               create a token (printed once)\n"
+	"  validate [--namespace NS] [--repo NAME] FILE...\n"
+	"                                               check catalog files offline\n"
 	"  events [--server URL] [--token T] [--after N] [--follow]\n"
 	"                                               print events as JSON lines\n"
 	"  hook pre-receive|reference-transaction|post-receive\n"
@@ -38,6 +40,8 @@ int main(int argc, char **argv)
 		return gs_cli_hook(argc - 1, argv + 1);
 	if (strcmp(argv[1], "events") == 0)
 		return gs_cli_events(argc - 1, argv + 1);
+	if (strcmp(argv[1], "validate") == 0)
+		return gs_cli_validate(argc - 1, argv + 1);
 	fprintf(stderr, "gitstore: unknown command '%s'\n%s", argv[1], USAGE);
 	return 2;
 }

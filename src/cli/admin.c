@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "git/gitrepo.h"
 #include "refs/refpolicy.h"
+#include "refs/reposettings.h"
 #include "store/db.h"
 #include "store/registry.h"
 #include "util/hash.h"
@@ -124,6 +125,77 @@ out:
 	return error < 0 ? 1 : 0;
 }
 
+/* `repo set NS/NAME key=value...`: validated against the settings table
+ * first, then stored together (all or nothing). */
+static int admin_repo_set(int argc, char **argv)
+{
+	const char *data = "./gitstore-data", *full = NULL;
+	const char *pairs[32];
+	int npairs = 0, error = 0;
+	char ns[64], name[64];
+	gs_error err = GS_ERROR_INIT;
+	gs_repo_settings check;
+	gs_repo_info repo;
+	gs_db *db = NULL;
+
+	for (int i = 2; i < argc; i++) {
+		const char *v;
+		int r = gs_cli_opt(argc, argv, &i, "--data", &v);
+		if (r < 0)
+			goto usage;
+		if (r > 0)
+			data = v;
+		else if (!full && argv[i][0] != '-')
+			full = argv[i];
+		else if (strchr(argv[i], '=') && npairs < 32)
+			pairs[npairs++] = argv[i];
+		else
+			goto usage;
+	}
+	if (!full || npairs == 0)
+		goto usage;
+	if (gs_str_split_repo(full, ns, name, &err) < 0) {
+		fprintf(stderr, "gitstore: %s\n", err.msg);
+		return 1;
+	}
+	gs_reposettings_defaults(&check);
+	for (int i = 0; i < npairs; i++) {
+		char key[64];
+		const char *eq = strchr(pairs[i], '=');
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - pairs[i]), pairs[i]);
+		if (gs_reposettings_apply(&check, key, eq + 1, &err) < 0) {
+			fprintf(stderr, "gitstore: %s\n", err.msg);
+			return 1;
+		}
+	}
+	if ((error = admin_open(data, &db, &err)) < 0 || (error = gs_db_begin(db, &err)) < 0 ||
+	    (error = gs_registry_repo_lookup(db, ns, name, &repo, &err)) < 0)
+		goto out;
+	for (int i = 0; i < npairs && !error; i++) {
+		char key[64];
+		const char *eq = strchr(pairs[i], '=');
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - pairs[i]), pairs[i]);
+		error = gs_registry_setting_set(db, repo.uid, key, eq + 1, &err);
+	}
+	if (!error && (error = gs_db_commit(db, &err)) == 0)
+		for (int i = 0; i < npairs; i++)
+			printf("%s/%s: %s\n", ns, name, pairs[i]);
+out:
+	if (error < 0) {
+		gs_db_rollback(db);
+		if (error == GS_ENOTFOUND)
+			fprintf(stderr, "gitstore: repository %s/%s not found\n", ns, name);
+		else
+			fprintf(stderr, "gitstore: %s\n", err.msg);
+	}
+	gs_db_close(db);
+	return error < 0 ? 1 : 0;
+usage:
+	fprintf(stderr, "usage: gitstore repo set NS/NAME KEY=VALUE... [--data DIR]\n"
+			"       keys: draft-branch=refs/heads/NAME, schema-validation=pre-receive|post-receive\n");
+	return 2;
+}
+
 int gs_cli_repo(int argc, char **argv)
 {
 	const char *data = "./gitstore-data", *full = NULL;
@@ -133,8 +205,11 @@ int gs_cli_repo(int argc, char **argv)
 	gs_db *db = NULL;
 	int bad = 0, error;
 
+	if (argc >= 2 && strcmp(argv[1], "set") == 0)
+		return admin_repo_set(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "create") != 0 || parse_common(argc, argv, 2, &data, &full, &bad) < 0 || !full) {
-		fprintf(stderr, "usage: gitstore repo create NS/NAME [--data DIR]\n");
+		fprintf(stderr, "usage: gitstore repo create NS/NAME [--data DIR]\n"
+				"       gitstore repo set NS/NAME KEY=VALUE... [--data DIR]\n");
 		return 2;
 	}
 	if (gs_str_split_repo(full, ns, name, &err) < 0) {

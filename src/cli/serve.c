@@ -22,6 +22,7 @@
 #include "git/gitrepo.h"
 #include "git/hooksock.h"
 #include "http/httpd.h"
+#include "ingest/ingest.h"
 #include "limits.h"
 #include "log/log.h"
 #include "refs/push.h"
@@ -43,6 +44,7 @@ typedef struct gs_server {
 	gs_evnotify notify;
 	gs_metrics metrics;
 	gs_refs *refs;
+	gs_ingest *ingest;  /* post-receive catalog worker */
 	gs_hooksock *hooks;
 	gs_httpd *http;
 } gs_server;
@@ -144,6 +146,7 @@ int gs_cli_serve(int argc, char **argv)
 	gs_server s;
 	gs_error err = GS_ERROR_INIT;
 	gs_refs_ctx rctx;
+	gs_ingest_ctx ictx;
 	gs_httpd_ctx hctx;
 	sigset_t sigs;
 	int port = 0, error = 0, sig = 0;
@@ -195,9 +198,16 @@ int gs_cli_serve(int argc, char **argv)
 	rctx.pool = s.pool;
 	rctx.notify = &s.notify;
 	rctx.metrics = &s.metrics;
+	memset(&ictx, 0, sizeof(ictx));
+	ictx.data_dir = s.data_dir;
+	ictx.pool = s.pool;
+	ictx.notify = &s.notify;
+	ictx.metrics = &s.metrics;
 	if ((error = gs_refs_new(&s.refs, &rctx, &err)) < 0 || (error = gs_refs_recover(s.refs, &err)) < 0 ||
-	    (error = gs_hooksock_listen(&s.hooks, s.hook_socket, serve_hook_handler, &s, &err)) < 0)
+	    (error = gs_ingest_start(&s.ingest, &ictx, &err)) < 0)
 		goto out_notify;
+	if ((error = gs_hooksock_listen(&s.hooks, s.hook_socket, serve_hook_handler, &s, &err)) < 0)
+		goto out_ingest;
 	memset(&hctx, 0, sizeof(hctx));
 	hctx.data_dir = s.data_dir;
 	hctx.hooks_dir = s.hooks_dir;
@@ -222,10 +232,13 @@ int gs_cli_serve(int argc, char **argv)
 	while (sigwait(&sigs, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;
 	GS_LOG(GS_LOG_INFO, "serve", "signal %d: draining", sig);
-	gs_evnotify_close(&s.notify); /* ends event streams */
+	gs_evnotify_close(&s.notify); /* ends event streams and the worker loop */
 	gs_httpd_stop(s.http);
 out_hooks:
 	gs_hooksock_close(s.hooks);
+out_ingest:
+	gs_evnotify_close(&s.notify);
+	gs_ingest_stop(s.ingest);
 out_notify:
 	gs_refs_free(s.refs);
 	gs_evnotify_release(&s.notify);

@@ -7,7 +7,12 @@
  */
 #include "git/gitrepo.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +23,8 @@
 
 struct gs_gitrepo {
 	git_repository *repo;
+	char *path;       /* for git subprocesses */
+	char *quarantine; /* NULL unless opened for pre-receive */
 };
 
 static int gitrepo_error(gs_error *err, int rc, const char *what)
@@ -82,6 +89,8 @@ int gs_gitrepo_open(gs_gitrepo **out, const char *path, const char *quarantine, 
 	}
 	*out = gs_xcalloc(1, sizeof(**out));
 	(*out)->repo = repo;
+	(*out)->path = gs_xstrdup(path);
+	(*out)->quarantine = quarantine && *quarantine ? gs_xstrdup(quarantine) : NULL;
 	repo = NULL;
 out:
 	git_odb_free(odb);
@@ -94,6 +103,8 @@ void gs_gitrepo_close(gs_gitrepo *r)
 	if (!r)
 		return;
 	git_repository_free(r->repo);
+	free(r->path);
+	free(r->quarantine);
 	free(r);
 }
 
@@ -240,4 +251,207 @@ int gs_gitrepo_contains(gs_gitrepo *r, const char *descendant, const char *ances
 	if (rc < 0)
 		return gitrepo_error(err, rc, "ancestry");
 	return rc;
+}
+
+/* ---- tree diffs and blobs (catalog input) ------------------------------ */
+
+typedef struct diff_ctx {
+	gs_tree_change_cb cb;
+	void *payload;
+	int stop;
+} diff_ctx;
+
+static int is_regular_file(uint16_t mode)
+{
+	return mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+}
+
+static int diff_file_cb(const git_diff_delta *d, float progress, void *payload)
+{
+	diff_ctx *c = payload;
+	gs_tree_change ch;
+	int old_ok = is_regular_file(d->old_file.mode), new_ok = is_regular_file(d->new_file.mode);
+	(void)progress;
+	if (!old_ok && !new_ok)
+		return 0;
+	memset(&ch, 0, sizeof(ch));
+	ch.path = new_ok ? d->new_file.path : d->old_file.path;
+	memcpy(ch.old_blob, GS_ZERO_OID, 41);
+	memcpy(ch.new_blob, GS_ZERO_OID, 41);
+	/* a type change (file <-> symlink) is an add or a delete of the file */
+	if (old_ok && d->status != GIT_DELTA_ADDED)
+		git_oid_tostr(ch.old_blob, 41, &d->old_file.id);
+	if (new_ok && d->status != GIT_DELTA_DELETED)
+		git_oid_tostr(ch.new_blob, 41, &d->new_file.id);
+	if (strcmp(ch.old_blob, ch.new_blob) == 0)
+		return 0;
+	c->stop = c->cb(&ch, c->payload);
+	return c->stop ? -1 : 0;
+}
+
+static int commit_tree(gs_gitrepo *r, const char *sha, git_tree **out)
+{
+	git_oid id;
+	git_commit *commit = NULL;
+	int rc;
+	*out = NULL;
+	if (gs_str_is_zero_oid(sha))
+		return 0;
+	if ((rc = git_oid_fromstr(&id, sha)) < 0 || (rc = git_commit_lookup(&commit, r->repo, &id)) < 0)
+		return rc;
+	rc = git_commit_tree(out, commit);
+	git_commit_free(commit);
+	return rc;
+}
+
+int gs_gitrepo_diff(gs_gitrepo *r, const char *old_commit, const char *new_commit, gs_tree_change_cb cb,
+		    void *payload, gs_error *err)
+{
+	git_tree *a = NULL, *b = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	diff_ctx c = {cb, payload, 0};
+	int rc, error = 0;
+
+	/* types of objects are checked by the lookups: a tag or tree id
+	 * where a commit is expected is an error, not a silent empty diff */
+	if ((rc = commit_tree(r, old_commit, &a)) < 0 || (rc = commit_tree(r, new_commit, &b)) < 0) {
+		error = gitrepo_error(err, rc, "commit tree");
+		goto out;
+	}
+	opts.flags = GIT_DIFF_INCLUDE_TYPECHANGE | GIT_DIFF_SKIP_BINARY_CHECK;
+	if ((rc = git_diff_tree_to_tree(&diff, r->repo, a, b, &opts)) < 0) {
+		error = gitrepo_error(err, rc, "tree diff");
+		goto out;
+	}
+	/* deltas only: git_diff_foreach would build a patch per file and
+	 * load both blobs, whole, into memory */
+	for (size_t i = 0, n = git_diff_num_deltas(diff); i < n && !c.stop; i++)
+		diff_file_cb(git_diff_get_delta(diff, i), 0, &c);
+	if (c.stop)
+		error = c.stop;
+out:
+	git_diff_free(diff);
+	git_tree_free(a);
+	git_tree_free(b);
+	return error;
+}
+
+int gs_gitrepo_blob_read(gs_gitrepo *r, const char *blob_sha, size_t max, char **out, size_t *len, gs_error *err)
+{
+	git_oid id;
+	git_odb *odb = NULL;
+	git_object_t type;
+	git_blob *blob = NULL;
+	size_t size = 0;
+	int rc, error = 0;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = git_oid_fromstr(&id, blob_sha)) < 0 || (rc = git_repository_odb(&odb, r->repo)) < 0 ||
+	    (rc = git_odb_read_header(&size, &type, odb, &id)) < 0) {
+		error = gitrepo_error(err, rc, blob_sha);
+		goto out;
+	}
+	*len = size;
+	if (size > max) {
+		error = gs_error_set(err, GS_ELIMIT, "git", "blob %.12s is %zu bytes", blob_sha, size);
+		goto out;
+	}
+	if ((rc = git_blob_lookup(&blob, r->repo, &id)) < 0) {
+		error = gitrepo_error(err, rc, blob_sha);
+		goto out;
+	}
+	size = (size_t)git_blob_rawsize(blob);
+	*out = gs_xmalloc(size + 1);
+	memcpy(*out, git_blob_rawcontent(blob), size);
+	(*out)[size] = 0;
+	*len = size;
+out:
+	git_blob_free(blob);
+	git_odb_free(odb);
+	return error;
+}
+
+static int base_with(gs_gitrepo *r, const git_oid *newid, const char *branch, git_oid *out)
+{
+	git_reference *ref = NULL;
+	int rc = git_reference_lookup(&ref, r->repo, branch);
+	if (rc == 0 && git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+		rc = git_merge_base(out, r->repo, newid, git_reference_target(ref));
+	else if (rc == 0)
+		rc = GIT_ENOTFOUND;
+	git_reference_free(ref);
+	return rc;
+}
+
+int gs_gitrepo_base_for_new_ref(gs_gitrepo *r, const char *new_sha, const char *ref, const char *prefer_ref,
+				char out[41], gs_error *err)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *other = NULL;
+	git_oid newid, base;
+	int rc, found = 0;
+
+	memcpy(out, GS_ZERO_OID, 41);
+	if (git_oid_fromstr(&newid, new_sha) < 0)
+		return gs_error_set(err, GS_EINVALID, "git", "invalid object id");
+	if (prefer_ref && strcmp(prefer_ref, ref) != 0 && base_with(r, &newid, prefer_ref, &base) == 0)
+		found = 1;
+	if (!found && (rc = git_reference_iterator_glob_new(&it, r->repo, "refs/heads/*")) == 0) {
+		while (!found && git_reference_next(&other, it) == 0) {
+			const char *name = git_reference_name(other);
+			if (strcmp(name, ref) != 0 && base_with(r, &newid, name, &base) == 0)
+				found = 1;
+			git_reference_free(other);
+		}
+		git_reference_iterator_free(it);
+	}
+	if (found)
+		git_oid_tostr(out, 41, &base);
+	return 0;
+}
+
+int gs_gitrepo_blob_prefix(gs_gitrepo *r, const char *blob_sha, char *buf, size_t n, size_t *got, gs_error *err)
+{
+	int fds[2];
+	pid_t pid;
+	size_t have = 0;
+	if (!gs_str_is_oid(blob_sha))
+		return gs_error_set(err, GS_EINVALID, "git", "invalid object id");
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return gs_error_os(err, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return gs_error_os(err, "fork");
+	}
+	if (pid == 0) {
+		char *objdir;
+		dup2(fds[1], 1);
+		if (r->quarantine) {
+			/* pushed objects are still in quarantine (pre-receive) */
+			objdir = gs_xasprintf("%s/objects", r->path);
+			setenv("GIT_OBJECT_DIRECTORY", r->quarantine, 1);
+			setenv("GIT_ALTERNATE_OBJECT_DIRECTORIES", objdir, 1);
+		}
+		execlp("git", "git", "--git-dir", r->path, "cat-file", "blob", blob_sha, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (have < n) {
+		ssize_t k = read(fds[0], buf + have, n - have);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		have += (size_t)k;
+	}
+	close(fds[0]); /* git gets SIGPIPE: the rest is never read */
+	kill(pid, SIGTERM);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	*got = have;
+	return 0;
 }

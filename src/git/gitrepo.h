@@ -51,4 +51,32 @@ int gs_gitrepo_describe(gs_gitrepo *r, const char *ref, const char *old_sha, con
 /* 1 if ancestor is reachable from descendant (or equal), 0 if not. */
 int gs_gitrepo_contains(gs_gitrepo *r, const char *descendant, const char *ancestor, gs_error *err);
 
+/* One changed regular file between two trees (symlinks, submodules and
+ * other non-blob entries are never reported). */
+typedef struct gs_tree_change {
+	const char *path;     /* borrowed for the callback */
+	char old_blob[41];    /* zeros when added */
+	char new_blob[41];    /* zeros when deleted */
+} gs_tree_change;
+
+typedef int (*gs_tree_change_cb)(const gs_tree_change *c, void *payload);
+
+/* Changed files between the trees of two commits (old_commit zero: the
+ * empty tree), in path order. A non-zero return from cb stops the walk. */
+int gs_gitrepo_diff(gs_gitrepo *r, const char *old_commit, const char *new_commit, gs_tree_change_cb cb,
+		    void *payload, gs_error *err);
+/* Reads a blob. GS_ELIMIT when it is larger than max (*len is then its
+ * size and *out NULL); *out is malloc'd (free()) and NUL-terminated. */
+int gs_gitrepo_blob_read(gs_gitrepo *r, const char *blob_sha, size_t max, char **out, size_t *len, gs_error *err);
+/* The first n bytes of a blob without loading it (for blobs too large to
+ * read whole: libgit2 cannot stream packed objects, so this runs
+ * `git cat-file`). *got < n when the blob is shorter. */
+int gs_gitrepo_blob_prefix(gs_gitrepo *r, const char *blob_sha, char *buf, size_t n, size_t *got, gs_error *err);
+
+/* For a new ref: the merge base of new_sha with the first branch (other
+ * than ref; prefer_ref first if it exists) that shares history, so only
+ * what the push brings is diffed. Zeros when nothing is shared. */
+int gs_gitrepo_base_for_new_ref(gs_gitrepo *r, const char *new_sha, const char *ref, const char *prefer_ref,
+				char out[41], gs_error *err);
+
 #endif

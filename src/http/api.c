@@ -353,6 +353,14 @@ MHD_Result_t gs_api_handle(gs_req *req, const char *url, const char *method)
 						   : gs_http__send_error(req->conn, 503, "unavailable", err.msg);
 		return strcmp(url, "/api/v1/events") == 0 ? api_events(req) : api_stream(req);
 	}
+	if (gs_str_has_prefix(url, "/api/v1/namespaces/")) {
+		if (!is_get)
+			return gs_http__send_error(req->conn, 405, "method_not_allowed", "use GET");
+		if (gs_http__authenticate(req, &err) < 0)
+			return err.code == GS_EAUTH ? gs_http__send_401(req->conn)
+						   : gs_http__send_error(req->conn, 503, "unavailable", err.msg);
+		return gs_resapi_handle(req, url);
+	}
 	return gs_http__send_error(req->conn, 404, "not_found", "no such route");
 }
 

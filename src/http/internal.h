@@ -90,6 +90,9 @@ MHD_Result_t gs_githttp_handle(gs_req *req, const char *url, const char *method,
 			       size_t *upload_size);
 void gs_githttp_complete(gs_req *req);
 
+/* resapi.c */
+MHD_Result_t gs_resapi_handle(gs_req *req, const char *url);
+
 /* api.c */
 MHD_Result_t gs_api_handle(gs_req *req, const char *url, const char *method);
 void gs_api_complete(gs_req *req);

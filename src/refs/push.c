@@ -28,7 +28,9 @@
 #include "git/gitrepo.h"
 #include "limits.h"
 #include "log/log.h"
+#include "refs/precheck.h"
 #include "refs/refpolicy.h"
+#include "refs/reposettings.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/hash.h"
@@ -492,7 +494,7 @@ out:
 static int record_rejection(gs_refs *r, gs_db *db, int in_tx, int64_t *head, const gs_repo_info *repo,
 			    const char *push_id, const char *actor, const char *via, const char *stage, const char *code,
 			    const char *message, const gs_ref_update *u, size_t n, const char *const *per_ref_code,
-			    gs_error *err)
+			    json_t *extra, gs_error *err)
 {
 	json_t *refs = json_array(), *data;
 	size_t budget = GS_MAX_INLINE_REFS_BYTES;
@@ -519,6 +521,8 @@ static int record_rejection(gs_refs *r, gs_db *db, int in_tx, int64_t *head, con
 		json_object_set_new(data, "refsTruncated", json_true());
 		json_object_set_new(data, "refCount", json_integer((json_int_t)n));
 	}
+	if (extra)
+		json_object_update(data, extra);
 	gs_evlog_make_id(id, parts, 3);
 	memset(&spec, 0, sizeof(spec));
 	spec.id = id;
@@ -590,7 +594,7 @@ int gs_refs_reject_transport(gs_refs *r, const gs_repo_info *repo, const gs_prin
 		return error;
 	db = gs_dbpool_get(r->ctx.pool);
 	error = record_rejection(r, db, 0, NULL, repo, push_id, who->user, "git", "transport", code, message, NULL, 0,
-				 NULL, err);
+				 NULL, NULL, err);
 	gs_dbpool_put(r->ctx.pool, db);
 	return error;
 }
@@ -707,7 +711,7 @@ static int refs_finalize(gs_refs *r, gs_db *db, const gs_push_rec *p, const refs
 						 "ref_update_failed",
 						 "git did not update the ref (stale old value, concurrent update, or objects "
 						 "that failed verification)",
-						 missed, nm, NULL, err);
+						 missed, nm, NULL, NULL, err);
 		free(missed);
 		if (error < 0)
 			goto out;
@@ -762,59 +766,123 @@ static json_t *reply(int exit_code, const char *message)
 	return json_pack("{s:i, s:s}", "exit", exit_code, "message", message ? message : "");
 }
 
+static int prerecv_open(gs_refs *r, const refs_session *s, const char *quarantine, gs_gitrepo **git)
+{
+	gs_error err = GS_ERROR_INIT;
+	char *path = gs_gitrepo_path(r->data_dir, s->repo.uid);
+	int error = gs_gitrepo_open(git, path, quarantine, &err);
+	if (error < 0)
+		GS_LOG(GS_LOG_ERROR, "refs", "pre-receive: %s", err.msg);
+	free(path);
+	return error;
+}
+
+/* Role and protection rules per ref; returns how many refs are refused
+ * (codes[i] set for each, the first one's code/message kept). */
+static size_t prerecv_authorize(gs_refs *r, const refs_session *s, const gs_refpolicy *pol, gs_gitrepo **git,
+				const char *quarantine, gs_ref_update *u, size_t n, const char **codes,
+				const char **first_code, char *first_msg, size_t first_msg_size, gs_buf *msg)
+{
+	gs_role role = gs_principal_role(&s->who, s->repo.ns);
+	gs_error err = GS_ERROR_INIT;
+	size_t refused = 0;
+	for (size_t i = 0; i < n; i++) {
+		gs_ref_decision d;
+		int is_ff = 1;
+		if (gs_refpolicy_needs_ancestry(pol, u[i].ref, u[i].old_sha, u[i].new_sha) && role < GS_ROLE_ADMIN) {
+			if (!*git && prerecv_open(r, s, quarantine, git) < 0)
+				GS_LOG(GS_LOG_ERROR, "refs", "pre-receive: repository %s unreadable", s->repo.uid);
+			/* fail closed: if ancestry cannot be read, treat as forced */
+			is_ff = *git && gs_gitrepo_contains(*git, u[i].new_sha, u[i].old_sha, &err) == 1;
+		}
+		gs_refpolicy_check(pol, role, u[i].ref, u[i].old_sha, u[i].new_sha, is_ff, &d);
+		if (d.allowed)
+			continue;
+		codes[i] = d.code;
+		if (!*first_code) {
+			*first_code = d.code;
+			snprintf(first_msg, first_msg_size, "%s", d.message);
+		}
+		if (++refused <= 50)
+			gs_buf_printf(msg, NULL, "gitstore: refused %s [%s]\n", d.message, d.code);
+	}
+	if (refused > 50)
+		gs_buf_printf(msg, NULL, "gitstore: ... and %zu more refused refs\n", refused - 50);
+	return refused;
+}
+
+/* Catalog check of the files the push brings (DESIGN 7). Returns 0 when
+ * clean, 1 when refused (msg, code and extra filled). */
+static int prerecv_catalog(gs_refs *r, const refs_session *s, const gs_repo_settings *set, gs_gitrepo **git,
+			   const char *quarantine, const gs_ref_update *u, size_t n, gs_buf *msg, const char **code,
+			   char *reason, size_t reason_size, json_t **extra)
+{
+	gs_precheck_result res;
+	gs_error err = GS_ERROR_INIT;
+	int refused = 0;
+	gs_precheck_result_init(&res);
+	if ((!*git && prerecv_open(r, s, quarantine, git) < 0) ||
+	    gs_precheck_run(*git, &s->repo, set->draft_branch, set->schema_pre_receive ? GS_CATALOG_FULL : GS_CATALOG_STRUCTURAL,
+			    u, n, &res, &err) < 0) {
+		/* fail closed: what cannot be checked is not accepted */
+		*code = "catalog_check_failed";
+		snprintf(reason, reason_size, "the pushed catalog files could not be read: %s", err.msg);
+		gs_buf_printf(msg, NULL, "gitstore: %s [%s]\n", reason, *code);
+		refused = 1;
+	} else if (res.nerrors) {
+		*code = "catalog_validation_failed";
+		snprintf(reason, reason_size, "%zu catalog error%s in the pushed files", res.nerrors, res.nerrors == 1 ? "" : "s");
+		gs_buf_add(msg, res.lines.ptr, res.lines.len, NULL);
+		if (res.nerrors > 200)
+			gs_buf_printf(msg, NULL, "gitstore: ... %zu errors in all\n", res.nerrors);
+		gs_buf_printf(msg, NULL, "gitstore: refused: %s [%s]\n", reason, *code);
+		*extra = json_pack("{s:O, s:I}", "errors", res.errors, "errorCount", (json_int_t)res.nerrors);
+		if (res.truncated)
+			json_object_set_new(*extra, "errorsTruncated", json_true());
+		refused = 1;
+	}
+	gs_precheck_result_release(&res);
+	return refused;
+}
+
 static json_t *hook_pre_receive(gs_refs *r, const char *push_id, const char *quarantine, gs_ref_update *u, size_t n)
 {
 	refs_session s;
 	gs_refpolicy pol;
+	gs_repo_settings set;
 	gs_gitrepo *git = NULL;
 	gs_buf msg;
 	gs_error err = GS_ERROR_INIT;
 	const char **codes = NULL;
 	const char *first_code = NULL;
 	char first_msg[384] = "";
-	char *path = NULL;
-	gs_role role;
-	json_t *out = NULL;
-	size_t refused = 0;
+	json_t *out = NULL, *extra = NULL;
+	size_t refused;
+	gs_db *db;
 
 	if (!session_copy(r, push_id, &s))
 		return reply(1, "gitstore: no active push session (daemon restarted?); push refused, retry\n");
+	db = gs_dbpool_get(r->ctx.pool);
+	if (gs_reposettings_load(db, s.repo.uid, &set, &err) < 0) {
+		gs_dbpool_put(r->ctx.pool, db);
+		return reply(1, "gitstore: repository settings unreadable; push refused\n");
+	}
+	gs_dbpool_put(r->ctx.pool, db);
 	gs_buf_init(&msg, 1024 * 1024);
 	memset(&pol, 0, sizeof(pol));
 	pol.system_repo = strcmp(s.repo.name, GS_SYSTEM_REPO) == 0;
-	role = gs_principal_role(&s.who, s.repo.ns);
+	pol.draft_branch = set.draft_branch;
 	codes = gs_xcalloc(n + 1, sizeof(*codes));
-	for (size_t i = 0; i < n; i++) {
-		gs_ref_decision d;
-		int is_ff = 1;
-		if (gs_refpolicy_needs_ancestry(&pol, u[i].ref, u[i].old_sha, u[i].new_sha) && role < GS_ROLE_ADMIN) {
-			if (!git) {
-				path = gs_gitrepo_path(r->data_dir, s.repo.uid);
-				if (gs_gitrepo_open(&git, path, quarantine, &err) < 0)
-					GS_LOG(GS_LOG_ERROR, "refs", "pre-receive: %s", err.msg);
-			}
-			/* fail closed: if ancestry cannot be read, treat as forced */
-			is_ff = git && gs_gitrepo_contains(git, u[i].new_sha, u[i].old_sha, &err) == 1;
-		}
-		gs_refpolicy_check(&pol, role, u[i].ref, u[i].old_sha, u[i].new_sha, is_ff, &d);
-		if (!d.allowed) {
-			codes[i] = d.code;
-			if (!first_code) {
-				first_code = d.code;
-				snprintf(first_msg, sizeof(first_msg), "%s", d.message);
-			}
-			refused++;
-			if (refused <= 50)
-				gs_buf_printf(&msg, NULL, "gitstore: refused %s [%s]\n", d.message, d.code);
-		}
-	}
-	if (refused > 50)
-		gs_buf_printf(&msg, NULL, "gitstore: ... and %zu more refused refs\n", refused - 50);
+	refused = prerecv_authorize(r, &s, &pol, &git, quarantine, u, n, codes, &first_code, first_msg,
+				    sizeof(first_msg), &msg);
+	if (!refused)
+		refused = (size_t)prerecv_catalog(r, &s, &set, &git, quarantine, u, n, &msg, &first_code, first_msg,
+						  sizeof(first_msg), &extra);
 	if (refused) {
-		gs_db *db = gs_dbpool_get(r->ctx.pool);
+		db = gs_dbpool_get(r->ctx.pool);
 		gs_error_clear(&err);
 		if (record_rejection(r, db, 0, NULL, &s.repo, push_id, s.who.user, s.via, "pre-receive", first_code,
-				     first_msg, u, n, codes, &err) < 0)
+				     first_msg, u, n, codes, extra, &err) < 0)
 			GS_LOG(GS_LOG_ERROR, "refs", "push %s: push-rejected not recorded: %s", push_id, err.msg);
 		gs_dbpool_put(r->ctx.pool, db);
 		pthread_mutex_lock(&r->mu);
@@ -829,8 +897,8 @@ static json_t *hook_pre_receive(gs_refs *r, const char *push_id, const char *qua
 	} else {
 		out = reply(0, "");
 	}
+	json_decref(extra);
 	gs_gitrepo_close(git);
-	free(path);
 	free(codes);
 	gs_buf_release(&msg);
 	return out;

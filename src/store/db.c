@@ -62,6 +62,15 @@ static const char *const MIGRATIONS[] = {
 	" old TEXT NOT NULL, new TEXT NOT NULL, created_ms INTEGER NOT NULL, PRIMARY KEY(push_id, ref));"
 	"CREATE TABLE refs_state(repo_uid TEXT NOT NULL, ref TEXT NOT NULL, sha TEXT NOT NULL,"
 	" version INTEGER NOT NULL, PRIMARY KEY(repo_uid, ref));",
+	/* 2: draft resources and worker cursors */
+	"CREATE TABLE resources(uid TEXT PRIMARY KEY, repo_uid TEXT NOT NULL, namespace TEXT NOT NULL,"
+	" kind TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL, generation INTEGER NOT NULL,"
+	" resource_version INTEGER NOT NULL, admitted INTEGER NOT NULL, api_version TEXT NOT NULL,"
+	" labels TEXT NOT NULL, annotations TEXT NOT NULL, spec TEXT NOT NULL, body TEXT NOT NULL,"
+	" content_hash TEXT NOT NULL, revision TEXT NOT NULL, blob_sha TEXT NOT NULL, status TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, UNIQUE(namespace, kind, name));"
+	"CREATE INDEX resources_repo_path ON resources(repo_uid, path);"
+	"CREATE TABLE cursors(name TEXT PRIMARY KEY, logseq INTEGER NOT NULL);",
 };
 
 sqlite3 *gs_db__handle(gs_db *db) { return db->h; }

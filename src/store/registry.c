@@ -18,6 +18,10 @@ static const char SQL_REPO_INSERT[] = "INSERT INTO repos(uid, namespace, name, c
 static const char SQL_REPO_LOOKUP[] = "SELECT uid, namespace, name FROM repos WHERE namespace = ? AND name = ?";
 static const char SQL_REPO_BY_UID[] = "SELECT uid, namespace, name FROM repos WHERE uid = ?";
 static const char SQL_REPO_LIST[] = "SELECT uid, namespace, name FROM repos ORDER BY namespace, name";
+static const char SQL_SETTING_SET[] =
+	"INSERT INTO repo_settings(repo_uid, key, value) VALUES(?, ?, ?) "
+	"ON CONFLICT(repo_uid, key) DO UPDATE SET value = excluded.value";
+static const char SQL_SETTING_EACH[] = "SELECT key, value FROM repo_settings WHERE repo_uid = ? ORDER BY key";
 static const char SQL_TOKEN_INSERT[] = "INSERT INTO tokens(user, hash, created_ms) VALUES(?, ?, ?)";
 static const char SQL_ROLE_INSERT[] = "INSERT INTO token_roles(token_id, role, namespace) VALUES(?, ?, ?)";
 static const char SQL_TOKEN_LOOKUP[] =
@@ -205,6 +209,37 @@ int gs_registry_token_lookup(gs_db *db, const char *token_hash, gs_principal *ou
 		error = gs_db__error(err, db, rc, "token lookup");
 	else if (!found)
 		error = gs_error_set(err, GS_EAUTH, "auth", "unknown token");
+	gs_db__done(st);
+	return error;
+}
+
+int gs_registry_setting_set(gs_db *db, const char *repo_uid, const char *key, const char *value, gs_error *err)
+{
+	sqlite3_stmt *st;
+	int error, rc;
+	if ((error = gs_db__prepare(db, &st, SQL_SETTING_SET, err)) < 0)
+		return error;
+	gs_db__bind_text(st, 1, repo_uid);
+	gs_db__bind_text(st, 2, key);
+	gs_db__bind_text(st, 3, value);
+	rc = sqlite3_step(st);
+	gs_db__done(st);
+	return rc == SQLITE_DONE ? 0 : gs_db__error(err, db, rc, "repository setting");
+}
+
+int gs_registry_setting_each(gs_db *db, const char *repo_uid, gs_registry_setting_cb cb, void *payload, gs_error *err)
+{
+	sqlite3_stmt *st;
+	int error, rc;
+	if ((error = gs_db__prepare(db, &st, SQL_SETTING_EACH, err)) < 0)
+		return error;
+	gs_db__bind_text(st, 1, repo_uid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((error = cb(gs_db__col_text(st, 0), gs_db__col_text(st, 1), payload)) != 0)
+			break;
+	}
+	if (!error && rc != SQLITE_DONE)
+		error = gs_db__error(err, db, rc, "repository settings");
 	gs_db__done(st);
 	return error;
 }

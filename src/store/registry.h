@@ -29,6 +29,11 @@ int gs_registry_repo_lookup(gs_db *db, const char *ns, const char *name, gs_repo
 int gs_registry_repo_by_uid(gs_db *db, const char *uid, gs_repo_info *out, gs_error *err);
 int gs_registry_repo_list(gs_db *db, gs_repo_info **out, size_t *n, gs_error *err);
 
+/* Per-repository settings (key/value text; validated by the caller). */
+int gs_registry_setting_set(gs_db *db, const char *repo_uid, const char *key, const char *value, gs_error *err);
+typedef int (*gs_registry_setting_cb)(const char *key, const char *value, void *payload);
+int gs_registry_setting_each(gs_db *db, const char *repo_uid, gs_registry_setting_cb cb, void *payload, gs_error *err);
+
 /* Stores sha256(token) with the grants. */
 int gs_registry_token_insert(gs_db *db, const char *user, const char *token_hash, const gs_grant *grants,
 			     int ngrants, gs_error *err);

@@ -21,6 +21,8 @@ void gs_sha256_hex(char out[GS_SHA256_HEX], const void *data, size_t len);
 int gs_random_hex(char *out, size_t nbytes, gs_error *err);
 /* A random RFC 4122 version-4 UUID string (37 bytes with NUL). */
 int gs_uuid_v4(char out[37], gs_error *err);
+/* A time-ordered RFC 9562 version-7 UUID (48-bit ms timestamp + random). */
+int gs_uuid_v7(char out[37], gs_error *err);
 int gs_ct_equal(const char *a, const char *b, size_t n);
 
 #endif

@@ -1,0 +1,855 @@
+/*
+ * ingest/ingest.c -- post-receive catalog worker (see ingest.h).
+ *
+ * Owns: the cursor "catalog" and the resources rows of every repository.
+ * Thread: one worker; parsing and git reads happen before the write
+ *   transaction, so the SQLite write lock is held only for the writes.
+ * Invariants: a ref event's catalog events, resource rows and the cursor
+ *   commit together; event ids = hash(cause id, type, path, identity).
+ * SPDX-License-Identifier: MIT
+ */
+#include "ingest/ingest.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog/frontmatter.h"
+#include "catalog/resource.h"
+#include "events/evlog.h"
+#include "git/gitrepo.h"
+#include "limits.h"
+#include "log/log.h"
+#include "refs/reposettings.h"
+#include "store/registry.h"
+#include "store/resstore.h"
+#include "util/alloc.h"
+#include "util/hash.h"
+#include "util/str.h"
+#include "util/time.h"
+
+#define INGEST_CURSOR "catalog"
+#define INGEST_BATCH 20
+/* error records inlined per validation-failed event */
+#define INGEST_ERRORS_BUDGET (32 * 1024)
+
+enum { OP_NONE = 0, OP_CREATE, OP_UPDATE, OP_MOVE, OP_FAIL_KEEP, OP_DELETE };
+
+static const char *const OP_NAMES[] = {"none", "create", "update", "move", "update", "delete"};
+
+typedef struct ing_entry {
+	char *path;
+	char old_blob[41];
+	char new_blob[41];
+	gs_resrow old_row; /* the resource currently sourced from this path */
+	int has_old_row;
+	gs_resource *res;  /* the new version, parsed (may be NULL) */
+	gs_cat_errors errs;
+	int is_resource;   /* the new content is a resource document */
+	gs_resrow existing; /* the stored row of res's identity */
+	int has_existing;
+	int op;
+	int dup;           /* res's identity is taken by another file */
+	int deletes_old;   /* old_row's identity leaves (delete event) */
+} ing_entry;
+
+typedef struct ing_batch {
+	ing_entry *v;
+	size_t n, cap;
+} ing_batch;
+
+typedef struct ing_event {
+	json_t *ev;           /* the ref event */
+	const char *id;
+	const char *ref;
+	const char *old_sha;
+	const char *new_sha;
+	const char *push_id;  /* may be NULL (reconcile) */
+	json_t *actor;
+	gs_repo_info repo;
+} ing_event;
+
+struct gs_ingest {
+	gs_ingest_ctx ctx;
+	pthread_t thread;
+	int started;
+};
+
+/* ---- collecting the changes ------------------------------------------- */
+
+static int collect_change(const gs_tree_change *c, void *payload)
+{
+	ing_batch *b = payload;
+	ing_entry *e;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 32;
+		b->v = gs_xrealloc(b->v, b->cap * sizeof(*b->v));
+	}
+	e = &b->v[b->n++];
+	memset(e, 0, sizeof(*e));
+	e->path = gs_xstrdup(c->path);
+	memcpy(e->old_blob, c->old_blob, 41);
+	memcpy(e->new_blob, c->new_blob, 41);
+	gs_cat_errors_init(&e->errs);
+	return 0;
+}
+
+static void batch_release(ing_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		ing_entry *e = &b->v[i];
+		free(e->path);
+		gs_resrow_release(&e->old_row);
+		gs_resrow_release(&e->existing);
+		gs_resource_free(e->res);
+		gs_cat_errors_release(&e->errs);
+	}
+	free(b->v);
+	memset(b, 0, sizeof(*b));
+}
+
+static int has_identity(const ing_entry *e)
+{
+	return e->res && e->res->kind[0] && e->res->name[0];
+}
+
+static int same_identity(const gs_resrow *row, const gs_resource *res)
+{
+	return res && strcmp(row->kind, res->kind) == 0 && strcmp(row->ns, res->ns) == 0 && strcmp(row->name, res->name) == 0;
+}
+
+/* Reads and parses each changed file; looks up what the store knows. */
+static int ingest_parse(gs_db *db, gs_gitrepo *git, const ing_event *iev, ing_batch *b, gs_error *err)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		ing_entry *e = &b->v[i];
+		gs_error e2 = GS_ERROR_INIT;
+		int error = gs_resstore_get_by_path(db, iev->repo.uid, e->path, &e->old_row, &e2);
+		if (error < 0 && error != GS_ENOTFOUND)
+			return gs_error_set(err, error, "ingest", "%s", e2.msg);
+		e->has_old_row = error == 0;
+		if (!gs_str_is_zero_oid(e->new_blob)) {
+			gs_catalog_ctx cctx;
+			char *data = NULL;
+			size_t len = 0;
+			gs_error_clear(&e2);
+			error = gs_gitrepo_blob_read(git, e->new_blob, GS_MAX_RESOURCE_FILE_BYTES, &data, &len, &e2);
+			if (error == GS_ELIMIT) {
+				/* never loaded whole; a resource this large is an error */
+				char head[3];
+				size_t got = 0;
+				if ((error = gs_gitrepo_blob_prefix(git, e->new_blob, head, 3, &got, &e2)) < 0)
+					return gs_error_set(err, error, "ingest", "%s: %s", e->path, e2.msg);
+				e->is_resource = gs_frontmatter_is_resource(head, got);
+				if (e->is_resource)
+					gs_cat_errors_add(&e->errs, 1, "", "file_too_large",
+							  "file is %zu bytes; resource files are limited to %d bytes", len,
+							  GS_MAX_RESOURCE_FILE_BYTES);
+				continue;
+			}
+			if (error < 0)
+				return gs_error_set(err, error, "ingest", "%s: %s", e->path, e2.msg);
+			e->is_resource = gs_frontmatter_is_resource(data, len);
+			if (e->is_resource) {
+				memset(&cctx, 0, sizeof(cctx));
+				cctx.repo_ns = iev->repo.ns;
+				cctx.repo_name = iev->repo.name;
+				cctx.path = e->path;
+				cctx.depth = GS_CATALOG_FULL;
+				gs_catalog_parse(&cctx, data, len, &e->res, &e->errs);
+			}
+			free(data);
+		}
+		if (has_identity(e)) {
+			gs_error_clear(&e2);
+			error = gs_resstore_get(db, e->res->ns, e->res->kind, e->res->name, &e->existing, &e2);
+			if (error < 0 && error != GS_ENOTFOUND)
+				return gs_error_set(err, error, "ingest", "%s", e2.msg);
+			e->has_existing = error == 0;
+		}
+	}
+	return 0;
+}
+
+/* Is the path still holding its stored identity after this change set? */
+static int path_keeps_identity(const ing_batch *b, const char *path)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const ing_entry *e = &b->v[i];
+		if (strcmp(e->path, path) == 0)
+			return e->has_old_row && same_identity(&e->old_row, e->res);
+	}
+	return 1; /* unchanged file */
+}
+
+/* Another changed file now defines row's identity (a move; schema
+ * errors in the new version do not undo the move). */
+static int identity_claimed(const ing_batch *b, const gs_resrow *row)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (has_identity(&b->v[i]) && !b->v[i].dup && same_identity(row, b->v[i].res))
+			return 1;
+	return 0;
+}
+
+static void dup_report(size_t idx, size_t earlier, void *payload)
+{
+	ing_batch *b = payload;
+	ing_entry *e = NULL, *first = NULL;
+	size_t k = 0;
+	/* files[] passed to check_tree holds only entries with identities */
+	for (size_t i = 0; i < b->n; i++) {
+		if (!has_identity(&b->v[i]))
+			continue;
+		if (k == idx)
+			e = &b->v[i];
+		if (k == earlier)
+			first = &b->v[i];
+		k++;
+	}
+	if (e && first)
+		gs_cat_errors_add(&e->errs, e->res->name_line, "metadata.name", "duplicate_identity",
+				  "%s %s/%s is also defined in %s", e->res->kind, e->res->ns, e->res->name, first->path);
+}
+
+/* Decides each entry's operation (identity rules of DESIGN 7). */
+static void ingest_plan(ing_batch *b, const char *repo_uid)
+{
+	gs_catalog_file *files = gs_xcalloc(b->n + 1, sizeof(*files));
+	size_t nf = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (has_identity(&b->v[i])) {
+			files[nf].path = b->v[i].path;
+			files[nf++].res = b->v[i].res;
+		}
+	gs_catalog_check_tree(files, nf, dup_report, b);
+	free(files);
+
+	for (size_t i = 0; i < b->n; i++) {
+		ing_entry *e = &b->v[i];
+		if (has_identity(e) && e->has_existing && strcmp(e->existing.path, e->path) != 0) {
+			if (strcmp(e->existing.repo_uid, repo_uid) != 0)
+				gs_cat_errors_add(&e->errs, e->res->name_line, "metadata.name", "duplicate_identity",
+						  "%s %s/%s is already defined in another repository of the namespace",
+						  e->res->kind, e->res->ns, e->res->name);
+			else if (path_keeps_identity(b, e->existing.path))
+				gs_cat_errors_add(&e->errs, e->res->name_line, "metadata.name", "duplicate_identity",
+						  "%s %s/%s is already defined in %s", e->res->kind, e->res->ns,
+						  e->res->name, e->existing.path);
+		}
+	}
+	for (size_t i = 0; i < b->n; i++)
+		for (size_t k = 0; k < b->v[i].errs.n; k++)
+			b->v[i].dup |= strcmp(b->v[i].errs.v[k].code, "duplicate_identity") == 0;
+	for (size_t i = 0; i < b->n; i++) {
+		ing_entry *e = &b->v[i];
+		int dup = e->dup;
+		/* the old identity at this path leaves unless the new content
+		 * keeps it (or fails to parse: last admitted version stays) or
+		 * another file takes it over (a move) */
+		if (e->has_old_row && !same_identity(&e->old_row, e->res) && !identity_claimed(b, &e->old_row) &&
+		    (!e->is_resource ? 1 : has_identity(e)))
+			e->deletes_old = 1;
+		if (has_identity(e) && !dup)
+			e->op = !e->has_existing ? OP_CREATE : strcmp(e->existing.path, e->path) == 0 ? OP_UPDATE : OP_MOVE;
+		else if (e->is_resource)
+			e->op = OP_FAIL_KEEP;
+		else
+			e->op = OP_NONE;
+	}
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+typedef struct ing_out {
+	gs_event_spec *specs;
+	json_t **datas;
+	char (*ids)[GS_EVENT_ID_HEX + 1];
+	char (*subjects)[256];
+	size_t n, cap;
+} ing_out;
+
+static void out_release(ing_out *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		json_decref(o->datas[i]);
+	free(o->specs);
+	free(o->datas);
+	free(o->ids);
+	free(o->subjects);
+	memset(o, 0, sizeof(*o));
+}
+
+static json_t *resource_json(const char *api_version, const char *kind, const char *ns, const char *name, const char *uid)
+{
+	json_t *r = json_pack("{s:s, s:s, s:s, s:s}", "apiVersion", api_version, "kind", kind, "namespace", ns, "name", name);
+	if (uid && *uid)
+		json_object_set_new(r, "uid", json_string(uid));
+	return r;
+}
+
+/* Adds one event; subject "" means the path (no identity). */
+static json_t *out_add(ing_out *o, const ing_event *iev, const char *type, const char *path, const char *identity)
+{
+	json_t *data = json_object();
+	const char *parts[] = {"catalog", type, iev->id, path ? path : "", identity ? identity : ""};
+	if (o->n == o->cap) {
+		o->cap = o->cap ? o->cap * 2 : 16;
+		o->specs = gs_xrealloc(o->specs, o->cap * sizeof(*o->specs));
+		o->datas = gs_xrealloc(o->datas, o->cap * sizeof(*o->datas));
+		o->ids = gs_xrealloc(o->ids, o->cap * sizeof(*o->ids));
+		o->subjects = gs_xrealloc(o->subjects, o->cap * sizeof(*o->subjects));
+	}
+	gs_evlog_make_id(o->ids[o->n], parts, 5);
+	snprintf(o->subjects[o->n], sizeof(o->subjects[o->n]), "%s", identity && *identity ? identity : path);
+	memset(&o->specs[o->n], 0, sizeof(o->specs[o->n]));
+	o->specs[o->n].type = type;
+	o->specs[o->n].repo = &iev->repo;
+	o->specs[o->n].correlation = iev->push_id;
+	o->specs[o->n].causation = iev->id;
+	o->specs[o->n].data = data;
+	o->datas[o->n] = data;
+	o->n++;
+	if (iev->push_id)
+		json_object_set_new(data, "pushId", json_string(iev->push_id));
+	if (iev->actor)
+		json_object_set(data, "actor", iev->actor);
+	return data;
+}
+
+static void out_fix(ing_out *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		o->specs[i].id = o->ids[i];
+		o->specs[i].subject = o->subjects[i];
+	}
+}
+
+static json_t *errors_json(const gs_cat_errors *errs, int *truncated)
+{
+	json_t *arr = json_array();
+	size_t budget = INGEST_ERRORS_BUDGET;
+	*truncated = errs->dropped > 0;
+	for (size_t i = 0; i < errs->n; i++) {
+		json_t *rec = json_pack("{s:s, s:s, s:s, s:i}", "field", errs->v[i].field, "code", errs->v[i].code, "message",
+					errs->v[i].message, "line", (int)errs->v[i].line);
+		char *text = json_dumps(rec, JSON_COMPACT);
+		size_t len = text ? strlen(text) : 0;
+		free(text);
+		if (len + 1 > budget) {
+			*truncated = 1;
+			json_decref(rec);
+			continue;
+		}
+		budget -= len + 1;
+		json_array_append_new(arr, rec);
+	}
+	return arr;
+}
+
+static void identity_of(char *out, size_t n, const char *kind, const char *ns, const char *name)
+{
+	snprintf(out, n, "%s/%s/%s", kind, ns, name);
+}
+
+/* ---- store rows -------------------------------------------------------- */
+
+/* generation bumps only when spec (re-serialised: formatting, comments
+ * and key order do not count) or the body bytes change */
+static char *content_hash(const gs_resource *res)
+{
+	char hex[GS_SHA256_HEX], *spec = json_dumps(res->spec, JSON_COMPACT | JSON_SORT_KEYS);
+	gs_buf b;
+	gs_buf_init(&b, (size_t)GS_MAX_RESOURCE_FILE_BYTES * 4);
+	gs_buf_adds(&b, spec ? spec : "{}", NULL);
+	gs_buf_add(&b, "\x1f", 1, NULL);
+	gs_buf_add(&b, res->body, res->body_len, NULL);
+	gs_sha256_hex(hex, b.ptr ? b.ptr : "", b.len);
+	gs_buf_release(&b);
+	free(spec);
+	return gs_xstrdup(hex);
+}
+
+static const char *branch_short(const char *ref)
+{
+	return gs_str_has_prefix(ref, "refs/heads/") ? ref + 11 : ref;
+}
+
+/* .status for a draft resource (DESIGN 7): phase, AdmissionAccepted
+ * condition (lastTransitionTime kept while the status does not flip),
+ * observedGeneration and, when the latest version failed,
+ * admissionFailure. */
+static char *status_text(const char *old_status, int64_t generation, int accepted, const char *commit,
+			 const gs_cat_errors *errs, const char *now)
+{
+	json_t *old = old_status ? json_loads(old_status, 0, NULL) : NULL, *st = json_object(), *cond;
+	const char *ltt = now, *prev_status = NULL;
+	json_t *conds = json_object_get(old, "conditions");
+	char *text;
+	size_t i;
+	json_t *c;
+	json_array_foreach(conds, i, c) {
+		if (strcmp(json_string_value(json_object_get(c, "type")) ? json_string_value(json_object_get(c, "type")) : "",
+			   "AdmissionAccepted") == 0) {
+			prev_status = json_string_value(json_object_get(c, "status"));
+			if (prev_status && strcmp(prev_status, accepted ? "True" : "False") == 0 &&
+			    json_string_value(json_object_get(c, "lastTransitionTime")))
+				ltt = json_string_value(json_object_get(c, "lastTransitionTime"));
+		}
+	}
+	cond = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "type", "AdmissionAccepted", "status", accepted ? "True" : "False",
+			 "observedGeneration", (json_int_t)generation, "lastTransitionTime", ltt, "reason",
+			 accepted ? "Admitted" : "SchemaValidationFailed", "message",
+			 accepted ? "the latest version passed admission" : "the latest version failed schema validation; the last admitted version stays in effect");
+	json_object_set_new(st, "phase", json_string("draft"));
+	json_object_set_new(st, "observedGeneration", json_integer(generation));
+	json_object_set_new(st, "conditions", json_pack("[o]", cond));
+	if (!accepted) {
+		int truncated = 0;
+		json_t *f = json_pack("{s:s, s:s, s:s, s:o}", "commitSha", commit, "reason", "SchemaValidationFailed", "message",
+				      errs->n ? errs->v[0].message : "validation failed", "errors", errors_json(errs, &truncated));
+		json_object_set_new(f, "policy", json_null());
+		json_object_set_new(st, "admissionFailure", f);
+	}
+	text = json_dumps(st, JSON_COMPACT);
+	json_decref(st);
+	json_decref(old);
+	return text;
+}
+
+/* Builds the row to store for an admitted (or failed) new version. */
+static int row_for(const ing_event *iev, const ing_entry *e, int accepted, const char *now, gs_resrow *out, gs_error *err)
+{
+	const gs_resrow *prev = e->has_existing ? &e->existing : NULL;
+	char *hash = NULL;
+	int error = 0;
+	int changed;
+
+	memset(out, 0, sizeof(*out));
+	if (prev) {
+		snprintf(out->uid, sizeof(out->uid), "%s", prev->uid);
+		out->generation = prev->generation;
+		out->resource_version = prev->resource_version;
+		out->created_ms = prev->created_ms;
+		out->admitted = prev->admitted;
+	} else {
+		if ((error = gs_uuid_v7(out->uid, err)) < 0)
+			return error;
+		out->created_ms = gs_time_now_ms();
+	}
+	snprintf(out->repo_uid, sizeof(out->repo_uid), "%s", iev->repo.uid);
+	snprintf(out->ns, sizeof(out->ns), "%s", e->res->ns);
+	snprintf(out->kind, sizeof(out->kind), "%s", e->res->kind);
+	snprintf(out->name, sizeof(out->name), "%s", e->res->name);
+	out->path = gs_xstrdup(e->path);
+	out->blob_sha = gs_xstrdup(e->new_blob);
+	out->updated_ms = gs_time_now_ms();
+	if (accepted) {
+		hash = content_hash(e->res);
+		changed = !prev || !prev->admitted || strcmp(prev->content_hash, hash) != 0;
+		out->api_version = gs_xstrdup(e->res->api_version);
+		out->labels = json_dumps(e->res->labels, JSON_COMPACT);
+		out->annotations = json_dumps(e->res->annotations, JSON_COMPACT);
+		out->spec = json_dumps(e->res->spec, JSON_COMPACT);
+		out->body = gs_xmalloc(e->res->body_len + 1);
+		memcpy(out->body, e->res->body, e->res->body_len);
+		out->body[e->res->body_len] = 0;
+		out->body_len = e->res->body_len;
+		out->content_hash = hash;
+		out->revision = gs_xasprintf("%s@sha1:%s", branch_short(iev->ref), iev->new_sha);
+		out->admitted = 1;
+		if (changed)
+			out->generation++;
+	} else if (prev) {
+		/* the last admitted version stays in effect */
+		out->api_version = gs_xstrdup(prev->api_version);
+		out->labels = gs_xstrdup(prev->labels);
+		out->annotations = gs_xstrdup(prev->annotations);
+		out->spec = gs_xstrdup(prev->spec);
+		out->body = gs_xmalloc(prev->body_len + 1);
+		memcpy(out->body, prev->body, prev->body_len + 1);
+		out->body_len = prev->body_len;
+		out->content_hash = gs_xstrdup(prev->content_hash);
+		out->revision = gs_xstrdup(prev->revision);
+	} else {
+		out->api_version = gs_xstrdup(e->res->api_version);
+		out->labels = gs_xstrdup("{}");
+		out->annotations = gs_xstrdup("{}");
+		out->spec = gs_xstrdup("{}");
+		out->body = gs_xstrdup("");
+		out->content_hash = gs_xstrdup("");
+		out->revision = gs_xstrdup("");
+	}
+	out->resource_version++;
+	out->status = status_text(prev ? prev->status : NULL, out->generation, accepted, iev->new_sha, &e->errs, now);
+	return 0;
+}
+
+/* ---- one ref event ------------------------------------------------------ */
+
+typedef struct ing_write {
+	gs_resrow *rows;     /* rows to put */
+	size_t nrows, caprows;
+	char (*deletes)[40]; /* uids to delete */
+	size_t ndel, capdel;
+} ing_write;
+
+static gs_resrow *write_row(ing_write *w)
+{
+	if (w->nrows == w->caprows) {
+		w->caprows = w->caprows ? w->caprows * 2 : 16;
+		w->rows = gs_xrealloc(w->rows, w->caprows * sizeof(*w->rows));
+	}
+	return &w->rows[w->nrows++];
+}
+
+static void write_delete(ing_write *w, const char *uid)
+{
+	if (w->ndel == w->capdel) {
+		w->capdel = w->capdel ? w->capdel * 2 : 16;
+		w->deletes = gs_xrealloc(w->deletes, w->capdel * sizeof(*w->deletes));
+	}
+	snprintf(w->deletes[w->ndel++], 40, "%s", uid);
+}
+
+static void write_release(ing_write *w)
+{
+	for (size_t i = 0; i < w->nrows; i++)
+		gs_resrow_release(&w->rows[i]);
+	free(w->rows);
+	free(w->deletes);
+	memset(w, 0, sizeof(*w));
+}
+
+static void add_common(json_t *data, const ing_event *iev, const char *path, const char *blob, const char *op)
+{
+	json_object_set_new(data, "path", json_string(path));
+	json_object_set_new(data, "commitSha", json_string(iev->new_sha));
+	json_object_set_new(data, "blobSha", json_string(blob));
+	json_object_set_new(data, "operation", json_string(op));
+}
+
+static void emit_delete(ing_out *o, ing_write *w, const ing_event *iev, const ing_entry *e)
+{
+	char ident[256];
+	json_t *data;
+	const gs_resrow *r = &e->old_row;
+	identity_of(ident, sizeof(ident), r->kind, r->ns, r->name);
+	data = out_add(o, iev, "catalog-resource-deleted", e->path, ident);
+	json_object_set_new(data, "resource", resource_json(r->api_version, r->kind, r->ns, r->name, r->uid));
+	add_common(data, iev, e->path, e->old_blob, "delete");
+	json_object_set_new(data, "generation", json_integer(r->generation));
+	write_delete(w, r->uid);
+}
+
+static int emit_version(ing_out *o, ing_write *w, const ing_event *iev, ing_entry *e, const char *now, gs_error *err)
+{
+	char ident[256];
+	const char *op = OP_NAMES[e->op];
+	int accepted = e->errs.n == 0 && e->errs.dropped == 0;
+	gs_resrow *row;
+	json_t *data, *res;
+	int error;
+
+	identity_of(ident, sizeof(ident), e->res->kind, e->res->ns, e->res->name);
+	row = write_row(w);
+	if ((error = row_for(iev, e, accepted, now, row, err)) < 0) {
+		w->nrows--;
+		return error;
+	}
+	res = resource_json(e->res->api_version, e->res->kind, e->res->ns, e->res->name, row->uid);
+	data = out_add(o, iev, "catalog-resource-parsed", e->path, ident);
+	json_object_set_new(data, "resource", json_deep_copy(res));
+	add_common(data, iev, e->path, e->new_blob, op);
+	if (!accepted) {
+		int truncated = 0;
+		data = out_add(o, iev, "catalog-resource-validation-failed", e->path, ident);
+		json_object_set_new(data, "resource", json_deep_copy(res));
+		add_common(data, iev, e->path, e->new_blob, op);
+		json_object_set_new(data, "stage", json_string("post-receive"));
+		json_object_set_new(data, "errors", errors_json(&e->errs, &truncated));
+		json_object_set_new(data, "errorCount", json_integer((json_int_t)gs_cat_errors_count(&e->errs)));
+		if (truncated)
+			json_object_set_new(data, "errorsTruncated", json_true());
+	}
+	data = out_add(o, iev, "catalog-admission-evaluated", e->path, ident);
+	json_object_set_new(data, "resource", res);
+	add_common(data, iev, e->path, e->new_blob, op);
+	json_object_set_new(data, "allowed", json_boolean(accepted));
+	json_object_set_new(data, "generation", json_integer(row->generation));
+	json_object_set_new(data, "policies", json_array());
+	json_object_set_new(data, "warnings", json_array());
+	if (!accepted)
+		json_object_set_new(data, "reason", json_pack("{s:s, s:s}", "code", "SchemaValidationFailed", "message",
+							      e->errs.n ? e->errs.v[0].message : "validation failed"));
+	return 0;
+}
+
+/* A resource document that failed before it had an identity: report it
+ * by path; if the path held a resource, its last admitted version stays
+ * and its status records the failure. */
+static void emit_unparsable(ing_out *o, ing_write *w, const ing_event *iev, ing_entry *e, const char *now)
+{
+	int truncated = 0;
+	json_t *data = out_add(o, iev, "catalog-resource-validation-failed", e->path, "");
+	add_common(data, iev, e->path, e->new_blob, e->has_old_row ? "update" : "create");
+	json_object_set_new(data, "stage", json_string("post-receive"));
+	json_object_set_new(data, "errors", errors_json(&e->errs, &truncated));
+	json_object_set_new(data, "errorCount", json_integer((json_int_t)gs_cat_errors_count(&e->errs)));
+	if (truncated)
+		json_object_set_new(data, "errorsTruncated", json_true());
+	if (e->res && (e->res->kind[0] || e->res->name[0]))
+		json_object_set_new(data, "resource", resource_json(e->res->api_version, e->res->kind, e->res->ns, e->res->name, NULL));
+	if (e->has_old_row && !e->deletes_old) {
+		gs_resrow *row = write_row(w);
+		const gs_resrow *r = &e->old_row;
+		memset(row, 0, sizeof(*row));
+		*row = *r; /* shallow: re-own the strings below */
+		row->path = gs_xstrdup(r->path);
+		row->api_version = gs_xstrdup(r->api_version);
+		row->labels = gs_xstrdup(r->labels);
+		row->annotations = gs_xstrdup(r->annotations);
+		row->spec = gs_xstrdup(r->spec);
+		row->body = gs_xmalloc(r->body_len + 1);
+		memcpy(row->body, r->body, r->body_len + 1);
+		row->content_hash = gs_xstrdup(r->content_hash);
+		row->revision = gs_xstrdup(r->revision);
+		row->blob_sha = gs_xstrdup(e->new_blob);
+		row->status = status_text(r->status, r->generation, 0, iev->new_sha, &e->errs, now);
+		row->resource_version++;
+		row->updated_ms = gs_time_now_ms();
+		json_object_set_new(data, "resource", resource_json(r->api_version, r->kind, r->ns, r->name, r->uid));
+	}
+}
+
+static int ingest_emit(const ing_event *iev, ing_batch *b, ing_out *o, ing_write *w, gs_error *err)
+{
+	char now[40];
+	size_t nres = 0;
+	int from_metadata = 0, error;
+	json_t *target;
+
+	gs_time_now_rfc3339(now, sizeof(now));
+	for (size_t i = 0; i < b->n; i++) {
+		nres += b->v[i].is_resource || b->v[i].has_old_row;
+		from_metadata |= b->v[i].res && b->v[i].res->ns_from_metadata;
+	}
+	if (nres == 0)
+		return 0;
+	target = out_add(o, iev, "catalog-namespace-target", NULL, iev->repo.ns);
+	json_object_set_new(target, "namespace", json_string(iev->repo.ns));
+	json_object_set_new(target, "determinedBy", json_string(from_metadata ? "metadata" : "repository"));
+	json_object_set_new(target, "resources", json_integer((json_int_t)nres));
+	json_object_set_new(target, "commitSha", json_string(iev->new_sha));
+	/* deletes first, then the new versions in path order */
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].deletes_old)
+			emit_delete(o, w, iev, &b->v[i]);
+	for (size_t i = 0; i < b->n; i++) {
+		ing_entry *e = &b->v[i];
+		if (e->op == OP_CREATE || e->op == OP_UPDATE || e->op == OP_MOVE) {
+			if ((error = emit_version(o, w, iev, e, now, err)) < 0)
+				return error;
+		} else if (e->op == OP_FAIL_KEEP) {
+			emit_unparsable(o, w, iev, e, now);
+		}
+	}
+	return 0;
+}
+
+static int ingest_commit(gs_db *db, const gs_ingest_ctx *ctx, ing_out *o, ing_write *w, int64_t logseq, gs_error *err)
+{
+	size_t appended = 0;
+	int64_t head = 0;
+	int error;
+	out_fix(o);
+	if ((error = gs_db_begin(db, err)) < 0)
+		return error;
+	if ((error = gs_evlog_append_tx(db, o->specs, o->n, NULL, &appended, &head, err)) < 0)
+		goto out;
+	/* rows only when the events are new: a replay must not bump versions */
+	if (appended == o->n || o->n == 0) {
+		for (size_t i = 0; i < w->ndel && !error; i++)
+			error = gs_resstore_delete(db, w->deletes[i], err);
+		for (size_t i = 0; i < w->nrows && !error; i++)
+			error = gs_resstore_put(db, &w->rows[i], err);
+		if (error)
+			goto out;
+	}
+	if ((error = gs_cursor_set(db, INGEST_CURSOR, logseq, err)) < 0)
+		goto out;
+	if (o->n && getenv("GITSTORE_TEST_FAULT") && strcmp(getenv("GITSTORE_TEST_FAULT"), "mid-catalog") == 0) {
+		/* test-only crash point: events and rows written, not committed */
+		GS_LOG(GS_LOG_WARN, "ingest", "test fault mid-catalog: exiting");
+		_exit(137);
+	}
+	error = gs_db_commit(db, err);
+out:
+	if (error < 0) {
+		gs_db_rollback(db);
+	} else if (appended) {
+		if (ctx->metrics)
+			atomic_fetch_add(&ctx->metrics->events_appended, (long long)appended);
+		gs_evnotify_bump(ctx->notify, head);
+	}
+	return error;
+}
+
+static int ingest_event(const gs_ingest_ctx *ctx, gs_db *db, int64_t logseq, const char *json, gs_error *err)
+{
+	ing_event iev;
+	ing_batch b;
+	ing_out o;
+	ing_write w;
+	gs_repo_settings set;
+	gs_gitrepo *git = NULL;
+	json_t *data;
+	char *path = NULL;
+	int error = 0;
+
+	memset(&iev, 0, sizeof(iev));
+	memset(&b, 0, sizeof(b));
+	memset(&o, 0, sizeof(o));
+	memset(&w, 0, sizeof(w));
+	iev.ev = json_loads(json, 0, NULL);
+	data = json_object_get(iev.ev, "data");
+	iev.id = json_string_value(json_object_get(iev.ev, "id"));
+	iev.ref = json_string_value(json_object_get(data, "ref"));
+	iev.old_sha = json_string_value(json_object_get(data, "oldSha"));
+	iev.new_sha = json_string_value(json_object_get(data, "newSha"));
+	iev.push_id = json_string_value(json_object_get(data, "pushId"));
+	iev.actor = json_object_get(data, "actor");
+	if (!iev.id || !iev.ref || !iev.old_sha || !iev.new_sha ||
+	    gs_registry_repo_by_uid(db, json_string_value(json_object_get(json_object_get(data, "repository"), "uid")),
+				    &iev.repo, err) < 0 ||
+	    gs_reposettings_load(db, iev.repo.uid, &set, err) < 0 || strcmp(iev.ref, set.draft_branch) != 0) {
+		/* not a draft-branch change (or a repository gone): nothing to do */
+		gs_error_clear(err);
+		error = ingest_commit(db, ctx, &o, &w, logseq, err);
+		goto out;
+	}
+	path = gs_gitrepo_path(ctx->data_dir, iev.repo.uid);
+	if ((error = gs_gitrepo_open(&git, path, NULL, err)) < 0 ||
+	    (error = gs_gitrepo_diff(git, iev.old_sha, iev.new_sha, collect_change, &b, err)) < 0 ||
+	    (error = ingest_parse(db, git, &iev, &b, err)) < 0)
+		goto out;
+	ingest_plan(&b, iev.repo.uid);
+	if ((error = ingest_emit(&iev, &b, &o, &w, err)) < 0)
+		goto out;
+	error = ingest_commit(db, ctx, &o, &w, logseq, err);
+out:
+	write_release(&w);
+	out_release(&o);
+	batch_release(&b);
+	gs_gitrepo_close(git);
+	free(path);
+	json_decref(iev.ev);
+	return error;
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+typedef struct pending {
+	int64_t logseq[INGEST_BATCH];
+	char *json[INGEST_BATCH];
+	int n;
+} pending;
+
+static int pending_cb(int64_t logseq, const char *type, const char *json, void *payload)
+{
+	pending *p = payload;
+	(void)type;
+	p->logseq[p->n] = logseq;
+	p->json[p->n++] = gs_xstrdup(json);
+	return 0;
+}
+
+/* One pass: up to INGEST_BATCH ref events. Returns how many were
+ * processed (0: caught up), or <0. */
+static int ingest_pass(const gs_ingest_ctx *ctx, gs_db *db, gs_error *err)
+{
+	static const char *const types[] = {"branch-created", "branch-updated", "branch-force-pushed", "branch-deleted",
+					    NULL};
+	gs_evlog_filter f;
+	pending p;
+	int64_t cursor = 0, head = 0;
+	int error;
+
+	memset(&p, 0, sizeof(p));
+	if ((error = gs_cursor_get(db, INGEST_CURSOR, &cursor, err)) < 0 || (error = gs_evlog_head(db, &head, err)) < 0)
+		return error;
+	memset(&f, 0, sizeof(f));
+	f.after = cursor;
+	f.limit = INGEST_BATCH;
+	f.types = types;
+	if ((error = gs_evlog_read(db, &f, pending_cb, &p, err)) < 0)
+		return error;
+	for (int i = 0; i < p.n && error >= 0; i++) {
+		error = ingest_event(ctx, db, p.logseq[i], p.json[i], err);
+		if (error < 0)
+			GS_LOG(GS_LOG_ERROR, "ingest", "event %lld: %s (will retry)", (long long)p.logseq[i], err->msg);
+	}
+	for (int i = 0; i < p.n; i++)
+		free(p.json[i]);
+	if (error < 0)
+		return error;
+	if (p.n == 0 && head > cursor) {
+		/* nothing of ours up to head (read before the scan): skip there */
+		if ((error = gs_db_begin(db, err)) == 0 && (error = gs_cursor_set(db, INGEST_CURSOR, head, err)) == 0)
+			error = gs_db_commit(db, err);
+		if (error < 0)
+			gs_db_rollback(db);
+	}
+	return error < 0 ? error : p.n;
+}
+
+int gs_ingest_run_once(const gs_ingest_ctx *ctx, gs_error *err)
+{
+	gs_db *db = gs_dbpool_get(ctx->pool);
+	int n;
+	while ((n = ingest_pass(ctx, db, err)) > 0)
+		;
+	gs_dbpool_put(ctx->pool, db);
+	return n < 0 ? n : 0;
+}
+
+static void *ingest_main(void *arg)
+{
+	gs_ingest *w = arg;
+	int64_t seen = 0;
+	for (;;) {
+		gs_error err = GS_ERROR_INIT;
+		int closing = 0;
+		if (gs_ingest_run_once(&w->ctx, &err) < 0)
+			usleep(200 * 1000); /* busy database or unreadable objects: retry */
+		seen = gs_evnotify_wait(w->ctx.notify, seen, 1000, &closing);
+		if (closing)
+			break;
+	}
+	return NULL;
+}
+
+int gs_ingest_start(gs_ingest **out, const gs_ingest_ctx *ctx, gs_error *err)
+{
+	gs_ingest *w = gs_xcalloc(1, sizeof(*w));
+	w->ctx = *ctx;
+	if (pthread_create(&w->thread, NULL, ingest_main, w) != 0) {
+		free(w);
+		return gs_error_set(err, GS_ERROR, "os", "cannot start the catalog worker");
+	}
+	w->started = 1;
+	*out = w;
+	return 0;
+}
+
+void gs_ingest_stop(gs_ingest *w)
+{
+	if (!w)
+		return;
+	/* the caller has closed the notifier: the loop sees it and ends */
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	free(w);
+}

@@ -1,0 +1,166 @@
+/*
+ * refs/precheck.c -- pre-receive catalog check of the files a push brings.
+ *
+ * Runs on a hook worker thread, blocking the push: bounded by the limits
+ * on files and scalars (limits.h) and by reading only changed blobs.
+ * SPDX-License-Identifier: MIT
+ */
+#include "refs/precheck.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/frontmatter.h"
+#include "limits.h"
+#include "util/str.h"
+
+/* error records inlined in push-rejected (events stay < 64 KiB) */
+#define PRECHECK_ERRORS_BUDGET (32 * 1024)
+/* remote: lines shown to the pusher */
+#define PRECHECK_MAX_LINES 200
+
+typedef struct precheck_ctx {
+	gs_gitrepo *git;
+	const gs_repo_info *repo;
+	gs_catalog_depth depth;
+	gs_precheck_result *res;
+	size_t budget;
+	size_t shown;
+	gs_error *err;
+	int failed;
+} precheck_ctx;
+
+void gs_precheck_result_init(gs_precheck_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->errors = json_array();
+	gs_buf_init(&res->lines, 256 * 1024);
+}
+
+void gs_precheck_result_release(gs_precheck_result *res)
+{
+	json_decref(res->errors);
+	gs_buf_release(&res->lines);
+	memset(res, 0, sizeof(*res));
+}
+
+void gs_precheck_format(gs_buf *out, const char *path, const gs_cat_error *e)
+{
+	if (e->field[0])
+		gs_buf_printf(out, NULL, "%s:%u: %s: %s [%s]\n", path, e->line, e->field, e->message, e->code);
+	else
+		gs_buf_printf(out, NULL, "%s:%u: %s [%s]\n", path, e->line, e->message, e->code);
+}
+
+static void precheck_record(precheck_ctx *c, const char *path, const gs_cat_error *e)
+{
+	json_t *rec = json_pack("{s:s, s:i, s:s, s:s, s:s}", "path", path, "line", (int)e->line, "field", e->field,
+				"code", e->code, "message", e->message);
+	char *text = json_dumps(rec, JSON_COMPACT);
+	size_t len = text ? strlen(text) : 0;
+	free(text);
+	c->res->nerrors++;
+	if (len + 1 <= c->budget) {
+		c->budget -= len + 1;
+		json_array_append_new(c->res->errors, rec);
+	} else {
+		c->res->truncated = 1;
+		json_decref(rec);
+	}
+	if (c->shown++ < PRECHECK_MAX_LINES)
+		gs_precheck_format(&c->res->lines, path, e);
+}
+
+static int precheck_file(const gs_tree_change *ch, void *payload)
+{
+	precheck_ctx *c = payload;
+	gs_catalog_ctx cctx;
+	gs_cat_errors errs;
+	gs_resource *res = NULL;
+	gs_error e2 = GS_ERROR_INIT;
+	char *data = NULL;
+	size_t len = 0;
+
+	if (gs_str_is_zero_oid(ch->new_blob))
+		return 0; /* deletions are not checked here */
+	if (gs_gitrepo_blob_read(c->git, ch->new_blob, GS_MAX_RESOURCE_FILE_BYTES, &data, &len, &e2) < 0) {
+		char head[3];
+		size_t got = 0;
+		gs_error e3 = GS_ERROR_INIT;
+		if (e2.code != GS_ELIMIT) {
+			gs_error_set(c->err, GS_ERROR, "git", "%s: %s", ch->path, e2.msg);
+			c->failed = 1;
+			return 1;
+		}
+		/* too large to be a resource: never loaded whole; if it claims
+		 * to be one, that is an error */
+		if (gs_gitrepo_blob_prefix(c->git, ch->new_blob, head, 3, &got, &e3) == 0 &&
+		    gs_frontmatter_is_resource(head, got)) {
+			gs_cat_error big;
+			memset(&big, 0, sizeof(big));
+			big.line = 1;
+			snprintf(big.code, sizeof(big.code), "file_too_large");
+			snprintf(big.message, sizeof(big.message), "file is %zu bytes; resource files are limited to %d bytes",
+				 len, GS_MAX_RESOURCE_FILE_BYTES);
+			c->res->files++;
+			precheck_record(c, ch->path, &big);
+		}
+		return 0;
+	}
+	if (!gs_frontmatter_is_resource(data, len)) {
+		free(data);
+		return 0;
+	}
+	memset(&cctx, 0, sizeof(cctx));
+	cctx.repo_ns = c->repo->ns;
+	cctx.repo_name = c->repo->name;
+	cctx.path = ch->path;
+	cctx.depth = c->depth;
+	gs_cat_errors_init(&errs);
+	c->res->files++;
+	if (gs_catalog_parse(&cctx, data, len, &res, &errs) != 0 || errs.n) {
+		for (size_t i = 0; i < errs.n; i++)
+			precheck_record(c, ch->path, &errs.v[i]);
+		if (errs.dropped) {
+			gs_cat_error more;
+			memset(&more, 0, sizeof(more));
+			snprintf(more.code, sizeof(more.code), "too_many_errors");
+			snprintf(more.message, sizeof(more.message), "%zu more errors in this file", errs.dropped);
+			precheck_record(c, ch->path, &more);
+		}
+	}
+	gs_resource_free(res);
+	gs_cat_errors_release(&errs);
+	free(data);
+	return 0;
+}
+
+int gs_precheck_run(gs_gitrepo *git, const gs_repo_info *repo, const char *draft_branch, gs_catalog_depth depth,
+		    const gs_ref_update *u, size_t n, gs_precheck_result *res, gs_error *err)
+{
+	precheck_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.git = git;
+	c.repo = repo;
+	c.depth = depth;
+	c.res = res;
+	c.budget = PRECHECK_ERRORS_BUDGET;
+	c.err = err;
+	for (size_t i = 0; i < n; i++) {
+		char base[41];
+		int error;
+		if (!gs_str_has_prefix(u[i].ref, "refs/heads/") || gs_str_is_zero_oid(u[i].new_sha))
+			continue;
+		memcpy(base, u[i].old_sha, 41);
+		if (gs_str_is_zero_oid(base) &&
+		    (error = gs_gitrepo_base_for_new_ref(git, u[i].new_sha, u[i].ref, draft_branch, base, err)) < 0)
+			return error;
+		error = gs_gitrepo_diff(git, base, u[i].new_sha, precheck_file, &c, err);
+		if (c.failed)
+			return GS_ERROR;
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * refs/reposettings.c -- repository settings table.
+ * SPDX-License-Identifier: MIT
+ */
+#include "refs/reposettings.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "refs/refpolicy.h"
+#include "store/registry.h"
+#include "util/str.h"
+
+void gs_reposettings_defaults(gs_repo_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->draft_branch, sizeof(s->draft_branch), "%s", GS_DEFAULT_DRAFT_BRANCH);
+}
+
+static int valid_branch(const char *v)
+{
+	size_t n = strlen(v);
+	if (!gs_str_has_prefix(v, "refs/heads/") || n <= 11 || n > GS_MAX_REF_NAME)
+		return 0;
+	for (const char *p = v; *p; p++)
+		if (*p <= ' ' || *p == '~' || *p == '^' || *p == ':' || *p == '?' || *p == '*' || *p == '[' || *p == '\\')
+			return 0;
+	return strstr(v, "..") == NULL && v[n - 1] != '/' && v[n - 1] != '.';
+}
+
+int gs_reposettings_apply(gs_repo_settings *s, const char *key, const char *value, gs_error *err)
+{
+	if (strcmp(key, "draft-branch") == 0) {
+		if (!valid_branch(value))
+			return gs_error_set(err, GS_EINVALID, "settings",
+					    "draft-branch must be a branch ref such as refs/heads/main, got '%.80s'", value);
+		snprintf(s->draft_branch, sizeof(s->draft_branch), "%s", value);
+		return 0;
+	}
+	if (strcmp(key, "schema-validation") == 0) {
+		if (strcmp(value, "pre-receive") != 0 && strcmp(value, "post-receive") != 0)
+			return gs_error_set(err, GS_EINVALID, "settings",
+					    "schema-validation must be pre-receive or post-receive, got '%.80s'", value);
+		s->schema_pre_receive = strcmp(value, "pre-receive") == 0;
+		return 0;
+	}
+	return gs_error_set(err, GS_EINVALID, "settings", "unknown setting '%.64s' (draft-branch, schema-validation)", key);
+}
+
+static int settings_cb(const char *key, const char *value, void *payload)
+{
+	gs_error ignore = GS_ERROR_INIT;
+	/* stored values were validated on the way in; a key from a newer
+	 * version is ignored rather than failing every push */
+	gs_reposettings_apply(payload, key, value, &ignore);
+	return 0;
+}
+
+int gs_reposettings_load(gs_db *db, const char *repo_uid, gs_repo_settings *out, gs_error *err)
+{
+	gs_reposettings_defaults(out);
+	return gs_registry_setting_each(db, repo_uid, settings_cb, out, err);
+}
