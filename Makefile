@@ -23,7 +23,7 @@ HOOK_OBJS := $(addprefix $(BUILD)/obj/,cli/hookmain.o cli/hook.o git/hooksock.o 
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check check-unit check-integration check-asan check-headers checksrc run bench fuzz clean
+.PHONY: all deps check check-unit check-integration check-asan check-fuzz check-headers checksrc run bench fuzz clean
 
 all: $(BUILD)/gitstore $(BUILD)/gitstore-hook
 
@@ -55,6 +55,7 @@ check: deps
 	$(MAKE) checksrc check-headers
 	$(MAKE) all $(UNIT_BINS)
 	$(MAKE) check-unit check-integration
+	$(MAKE) check-fuzz
 	$(MAKE) check-asan
 
 check-unit: $(UNIT_BINS)
@@ -67,6 +68,10 @@ check-asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \
 	  SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  build-asan/gitstore build-asan/gitstore-hook check-unit check-integration
+
+# every fuzz target briefly (make fuzz runs them longer)
+check-fuzz:
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-8} sh scripts/fuzz.sh
 
 check-headers:
 	@sh scripts/check-headers.sh

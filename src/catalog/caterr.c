@@ -17,6 +17,7 @@
 
 #include "limits.h"
 #include "util/alloc.h"
+#include "util/utf8.h"
 
 void gs_cat_errors_init(gs_cat_errors *e)
 {
@@ -40,40 +41,6 @@ size_t gs_cat_errors_count(const gs_cat_errors *e)
 	return e->n + e->dropped;
 }
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0. */
-static size_t caterr_utf8_len(const unsigned char *s, size_t n, unsigned *cp)
-{
-	unsigned c = s[0], v;
-	size_t len, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
 
 /* 1 when s[0..n) is the start of a character cut off by the end (as
  * vsnprintf truncation leaves it). */
@@ -97,7 +64,7 @@ static void caterr_copy_clean(char *dst, size_t cap, const char *src)
 	unsigned cp;
 
 	while (i < n && o + 1 < cap) {
-		len = caterr_utf8_len(s + i, n - i, &cp);
+		len = gs_utf8_seq_len(s + i, n - i, &cp);
 		if (len == 0 && caterr_is_cut(s + i, n - i))
 			break;
 		if (len == 0 || cp < 0x20 || cp == 0x7f || cp == 0x85 || cp == 0x2028 || cp == 0x2029) {

@@ -14,38 +14,8 @@
 
 #include "limits.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0. */
-static size_t frontmatter_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0], v;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	return len;
-}
 
 /* Records the first ill-formed UTF-8 byte, by file line and column. */
 static int frontmatter_check_utf8(const char *file, size_t len, gs_cat_errors *errs)
@@ -63,7 +33,7 @@ static int frontmatter_check_utf8(const char *file, size_t len, gs_cat_errors *e
 			i++;
 			continue;
 		}
-		n = frontmatter_utf8_len(s + i, len - i);
+		n = gs_utf8_seq_len(s + i, len - i, NULL);
 		if (n == 0) {
 			gs_cat_errors_add(errs, line, "", "invalid_utf8",
 			                  "file is not valid utf-8: byte 0x%02x at line %u, column %zu", s[i], line,

@@ -31,6 +31,7 @@
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/str.h"
+#include "util/utf8.h"
 
 /* Longest author datum quoted inside a message, in bytes. */
 #define RESOURCE_QUOTE_MAX 64
@@ -316,11 +317,7 @@ static int resource_quote_len(const char *s, size_t n)
 
 static size_t resource_codepoints(const char *s, size_t n)
 {
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			c++;
-	return c;
+	return gs_utf8_codepoints(s, n);
 }
 
 static const char *resource_node_what(const gs_ynode *n)

@@ -31,6 +31,7 @@
 #include "limits.h"
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 #define YDOC_CHUNK (32 * 1024)
 #define YDOC_CORE_TAG "tag:yaml.org,2002:"
@@ -172,55 +173,11 @@ int gs_ynode_is_null(const gs_ynode *n)
 
 /* ---- text checks ---- */
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0. */
-static size_t ydoc_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0], v;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	return len;
-}
 
 /* Offset of the first ill-formed byte, or SIZE_MAX. */
 static size_t ydoc_utf8_bad(const char *text, size_t len)
 {
-	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0, n;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		n = ydoc_utf8_len(s + i, len - i);
-		if (n == 0)
-			return i;
-		i += n;
-	}
-	return SIZE_MAX;
+	return gs_utf8_first_bad(text, len);
 }
 
 static int ydoc_all(const char *s, size_t n, const char *set)

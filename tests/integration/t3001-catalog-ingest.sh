@@ -135,6 +135,31 @@ test_expect_success 'feature branches get ref events only' '
 	git -C work checkout -q main
 '
 
+test_expect_success 'a force-push of the draft branch reconciles the resources to the new tip' '
+	FIRST=$(git -C work rev-list --max-parents=0 HEAD) &&
+	N=$(ev_head) &&
+	git -C work push -q -f "$URL" "$FIRST:refs/heads/main" &&
+	wait_catalog 19 &&
+	gs_events --after "$N" >ev &&
+	ev_check ev branch-force-pushed "true" &&
+	api products >list.json &&
+	jq -e "[.items[].metadata.name] == [\"boot\", \"sock\"]" list.json &&
+	api products/boot >boot.json &&
+	jq -e ".spec.title == \"Trail Boot\" and .metadata.generation == 3" boot.json
+'
+
+test_expect_success 'deleting the draft branch deletes its resources' '
+	N=$(ev_head) &&
+	git -C work push -q "$URL" :refs/heads/main &&
+	wait_catalog 21 &&
+	gs_events --after "$N" >ev &&
+	ev_types ev >actual &&
+	printf "%s\n" branch-deleted push-completed catalog-namespace-target catalog-resource-deleted catalog-resource-deleted >expect &&
+	test_cmp expect actual &&
+	api products >list.json &&
+	jq -e "(.items | length) == 0" list.json
+'
+
 test_expect_success 'restart re-processes nothing' '
 	gs_events >before && stop_gitstore && start_gitstore && sleep 1 && gs_events >after && test_cmp before after
 '
