@@ -74,4 +74,26 @@ test_expect_success 'schema-validation=pre-receive refuses the same error at pus
 	grep "\[too_long\]" err
 '
 
+test_expect_success 'a new branch is checked for what it brings, not the whole tree' '
+	gitstore repo set shop/catalog schema-validation=post-receive --data "$GITSTORE_DATA" &&
+	UID_REPO=$(gs_events --type branch-created | head -1 | jq -r .data.repository.uid) &&
+	BARE="$GITSTORE_DATA/repos/$UID_REPO.git" &&
+	stop_gitstore &&
+	git clone -q "$BARE" direct &&
+	printf -- "---\nkind: [\n---\n" >direct/products/zz-broken.md &&
+	git -C direct add -A && test_tick && git -C direct commit -q -m "broken behind the back" &&
+	git -C direct push -q origin HEAD:main &&
+	start_gitstore &&
+	URL=$(gs_url_with_token "$TOKEN" shop/catalog) &&
+	git -C direct checkout -q -b feature-x &&
+	product ok-1 "Fine" >direct/products/ok-1.md &&
+	git -C direct add -A && test_tick && git -C direct commit -q -m fine &&
+	git -C direct push -q "$URL" HEAD:feature-x &&
+	git -C direct checkout -q --orphan lonely &&
+	git -C direct rm -q -r --cached . && rm -rf direct/products/p* &&
+	git -C direct add -A && test_tick && git -C direct commit -q -m unrelated &&
+	test_must_fail git -C direct push "$URL" HEAD:lonely 2>err &&
+	grep "products/zz-broken.md" err
+'
+
 test_done
