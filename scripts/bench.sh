@@ -8,11 +8,18 @@
 #  2. burst of concurrent pushes (P pushers x K pushes, each pusher to its own
 #     branch): events appended per second and pushes per second (vs. the same
 #     burst to a local bare repository);
-#  3. SSE delivery latency, ref commit -> connected client, p50 / p99.
+#  3. SSE delivery latency, ref commit -> connected client, p50 / p99;
+#  4. parse+validate throughput on one core: resources/s of one
+#     `gitstore validate` over N generated resource files (taskset -c 0);
+#  5. catalog ingest: push of one commit adding N resource files to the
+#     draft branch main -> last catalog-admission-evaluated event visible in
+#     GET /api/v1/events (target <= 1 s), and the daemon's peak RSS meanwhile.
 #
 # Environment: BENCH_RUNS (push repetitions, default 7), BENCH_FILES (2000),
 # BENCH_BURST_RUNS (3), BENCH_BURST_PUSHERS (4), BENCH_BURST_PUSHES (25),
 # BENCH_SSE_PUSHES (50), BENCH_HTTP_BACKEND (1; 0 skips that baseline),
+# BENCH_VALIDATE_FILES (2000), BENCH_VALIDATE_RUNS (7),
+# BENCH_CATALOG_FILES (2000), BENCH_CATALOG_RUNS (5),
 # GITSTORE_BIN (build/gitstore), BENCH_KEEP=1 keeps the temp directory.
 #
 # Performance is reported, not asserted: the exit status is 0 unless the
@@ -33,6 +40,10 @@ PUSHERS=${BENCH_BURST_PUSHERS:-4}
 PUSHES=${BENCH_BURST_PUSHES:-25}
 SSE_PUSHES=${BENCH_SSE_PUSHES:-50}
 HTTP_BACKEND=${BENCH_HTTP_BACKEND:-1}
+VAL_FILES=${BENCH_VALIDATE_FILES:-2000}
+VAL_RUNS=${BENCH_VALIDATE_RUNS:-7}
+CAT_FILES=${BENCH_CATALOG_FILES:-2000}
+CAT_RUNS=${BENCH_CATALOG_RUNS:-5}
 
 say () { printf 'bench: %s\n' "$*" >&2; }
 fail () { say "error: $*"; exit 1; }
@@ -101,7 +112,7 @@ BIN=$TMP/bin/gitstore
 
 DATA=$TMP/data
 "$BIN" namespace create default --data "$DATA" >/dev/null || fail "namespace create failed"
-for r in catalog burst sse; do
+for r in catalog burst sse products; do
 	"$BIN" repo create "default/$r" --data "$DATA" >/dev/null || fail "repo create default/$r failed"
 done
 TOKEN=$("$BIN" token create --user admin --role 'admin:*' --data "$DATA") || fail "token create failed"
@@ -120,6 +131,13 @@ if test -z "$PORT"; then
 	fail "gitstore did not print its ready line"
 fi
 GS=http://127.0.0.1:$PORT
+# the daemon's own pid (for /proc/PID/status): setsid normally execs in
+# place; if it forked, the daemon is its only child
+GS_DAEMON=$GS_PID
+if test "$(cat "/proc/$GS_PID/comm" 2>/dev/null)" != gitstore; then
+	GS_DAEMON=$(cat /proc/"$GS_PID"/task/*/children 2>/dev/null | awk '{ print $1; exit }')
+fi
+test "$(cat "/proc/$GS_DAEMON/comm" 2>/dev/null)" = gitstore || fail "cannot find the gitstore daemon's pid"
 gs_url () { printf 'http://x:%s@127.0.0.1:%s/default/%s.git' "$TOKEN" "$PORT" "$1"; }
 say "gitstore (pid $GS_PID) at $GS"
 
@@ -161,14 +179,14 @@ LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 
 # --- 1. push of one commit of N small files -----------------------------------
 
-say "1/3 push of one new commit of $FILES files, $RUNS runs (+1 warm-up), order rotated per run"
+say "1/5 push of one new commit of $FILES files, $RUNS runs (+1 warm-up), order rotated per run"
 set -- --target "gitstore=$(gs_url catalog)" --target "bare=$TMP/bare/push.git"
 test -n "$CGI_URL" && set -- "$@" --target "httpbackend=$CGI_URL/push.git"
 run_helper push --work "$TMP/work-push" --files "$FILES" --runs "$RUNS" --warmup 1 "$@"
 
 # --- 2. burst of concurrent pushes ---------------------------------------------
 
-say "2/3 burst: $PUSHERS pushers x $PUSHES pushes, $BURST_RUNS runs"
+say "2/5 burst: $PUSHERS pushers x $PUSHES pushes, $BURST_RUNS runs"
 set -- --target "gitstore=$(gs_url burst)" --target "bare=$TMP/bare/burst.git"
 test -n "$CGI_URL" && set -- "$@" --target "httpbackend=$CGI_URL/burst.git"
 run_helper burst --work "$TMP/work-burst" --pushers "$PUSHERS" --pushes "$PUSHES" \
@@ -176,9 +194,38 @@ run_helper burst --work "$TMP/work-burst" --pushers "$PUSHERS" --pushes "$PUSHES
 
 # --- 3. SSE delivery latency --------------------------------------------------
 
-say "3/3 SSE latency over $SSE_PUSHES sequential pushes"
+say "3/5 SSE latency over $SSE_PUSHES sequential pushes"
 run_helper sse --work "$TMP/work-sse" --pushes "$SSE_PUSHES" --target "$(gs_url sse)" \
 	--events-server "$GS" --token "$TOKEN"
+
+# --- 4. parse + validate throughput, one core -----------------------------------
+
+say "4/5 gitstore validate over $VAL_FILES resource files, $VAL_RUNS runs (+1 warm-up), one core"
+run_helper validate --work "$TMP/work-validate" --bin "$BIN" --files "$VAL_FILES" --runs "$VAL_RUNS" --warmup 1
+
+# --- 5. catalog ingest latency and daemon peak RSS --------------------------------
+
+# status_kb FIELD: a VmXXX line of the daemon's /proc status, in kB
+status_kb () { sed -n "s/^$1:[[:space:]]*\([0-9][0-9]*\) kB/\1/p" "/proc/$GS_DAEMON/status"; }
+
+say "5/5 catalog ingest: push of $CAT_FILES new resource files to main, $CAT_RUNS runs (+1 warm-up)"
+{
+	echo "rss.hwm_before_kb=$(status_kb VmHWM)"
+	echo "rss.rss_before_kb=$(status_kb VmRSS)"
+} >>"$RES"
+# reset the high-water mark to the current RSS (Linux >= 4.0), so VmHWM
+# afterwards is the peak during this step alone
+if (echo 5 >"/proc/$GS_DAEMON/clear_refs") 2>/dev/null; then
+	echo "rss.reset=1" >>"$RES"
+else
+	echo "rss.reset=0" >>"$RES"
+fi
+run_helper catalog --work "$TMP/work-catalog" --files "$CAT_FILES" --runs "$CAT_RUNS" --warmup 1 \
+	--target "$(gs_url products)" --events-server "$GS" --token "$TOKEN"
+{
+	echo "rss.hwm_after_kb=$(status_kb VmHWM)"
+	echo "rss.rss_after_kb=$(status_kb VmRSS)"
+} >>"$RES"
 
 T1=$(date +%s)
 kill -0 "$GS_PID" 2>/dev/null || fail "gitstore exited during the benchmark"
@@ -218,6 +265,22 @@ get () { sed -n "s/^$1=//p" "$RES" | tail -n 1; }
 		printf "SSE latency ref commit -> client, p50\t%.1f ms\t%d branch events; push p50 %.0f ms\t- (info)\n", a, n, p
 		printf "SSE latency ref commit -> client, p99\t%.1f ms\t%d branch events\t- (info)\n", b, n
 	}'
+	awk -v s="$(get validate.per_s)" -v u="$(get validate.us_per_file)" -v m="$(get validate.median_ms)" \
+	    -v c="$(get validate.cat_median_ms)" -v f="$(get validate.files)" -v n="$(get validate.runs)" \
+	    -v p="$(get validate.pinned)" 'BEGIN {
+		printf "validate: parse+validate, %s (%d files, median of %d)\t%.0f res/s\t%.1f us/file incl. reading it (%.0f ms per run); cat of the same files %.0f ms\t- (info)\n",
+			(p == 1 ? "1 core" : "unpinned"), f, n, s, u, m, c
+	}'
+	awk -v l="$(get catalog.latency_ms)" -v p="$(get catalog.push_ms)" -v e="$(get catalog.ret_to_last_ms)" \
+	    -v f="$(get catalog.files)" -v n="$(get catalog.runs)" 'BEGIN {
+		printf "catalog: push returned -> last of %d events (median of %d)\t%.0f ms\tpush itself %.0f ms; last event time - push return %.0f ms\t%.2fx of 1 s (target <= 1 s: %s)\n",
+			f, n, l, p, e, l / 1000, (l <= 1000 ? "PASS" : "over target")
+	}'
+	awk -v a="$(get rss.hwm_after_kb)" -v b="$(get rss.hwm_before_kb)" -v r="$(get rss.rss_before_kb)" \
+	    -v z="$(get rss.rss_after_kb)" -v x="$(get rss.reset)" 'BEGIN {
+		printf "daemon peak RSS during catalog ingest (VmHWM)\t%.1f MiB\t%s; RSS before %.1f MiB, after %.1f MiB\t- (info)\n",
+			a / 1024, (x == 1 ? sprintf("HWM reset at step start; HWM of the steps before %.1f MiB", b / 1024) : sprintf("not reset: HWM before %.1f MiB", b / 1024)), r / 1024, z / 1024
+	}'
 } >"$TMP/table.tsv"
 
 echo
@@ -238,5 +301,8 @@ tail -n +2 "$TMP/table.tsv" | awk -F'\t' '
 	}'
 echo
 echo "raw samples (ms): gitstore $(get push.gitstore.samples_ms); bare $(get push.bare.samples_ms)${CGI_URL:+; http-backend $(get push.httpbackend.samples_ms)}"
-echo "SSE latency min/max: $(get sse.min_ms) / $(get sse.max_ms) ms; total bench time $((T1 - T0)) s"
+echo "SSE latency min/max: $(get sse.min_ms) / $(get sse.max_ms) ms"
+echo "validate samples (ms): $(get validate.samples_ms) for $(get validate.files) files, $(get validate.bytes) bytes"
+echo "catalog samples (ms): $(get catalog.samples_ms) (warm-up run $(get catalog.warmup_ms)); medians: ref event -> first catalog event $(get catalog.ref_to_first_ms) ms (git diff, blob reads, parse, plan), catalog event appends $(get catalog.append_ms) ms, last event -> seen by the poll $(get catalog.last_to_seen_ms) ms (rows, commit, read-out $(get catalog.readout_ms) ms); push returned $(get catalog.ref_to_ret_ms) ms after its ref event"
+echo "total bench time $((T1 - T0)) s"
 exit 0

@@ -5,6 +5,9 @@
   bench.py burst --work DIR --pushers P --pushes K --runs R --target NAME=URL...
                  --events-server URL --token T --events-target NAME
   bench.py sse   --work DIR --pushes N --target URL --events-server URL --token T
+  bench.py validate --work DIR --bin GITSTORE --files N --runs R --warmup W
+  bench.py catalog  --work DIR --files N --runs R --warmup W --target URL
+                    --events-server URL --token T
 
 Each prints "key=value" result lines on stdout (progress goes to stderr) and
 exits non-zero only when the benchmark itself breaks (a push fails, the event
@@ -15,6 +18,7 @@ import datetime
 import http.client
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -361,6 +365,161 @@ def cmd_sse(a):
     print("sse.push_p50_ms=%.1f" % (statistics.median(push_times) * 1000))
 
 
+# --- 4. parse + validate throughput (gitstore validate, one core) -----------------
+
+def product_file(name, nonce):
+    # ~280 bytes: a valid Product with labels, tags and an option list, so
+    # every part of the parser and the Product field table runs.
+    return ("---\napiVersion: catalog.gitstore.dev/v1beta1\nkind: Product\n"
+            "metadata:\n  name: %s\n  labels:\n    tier: gold\n    bench: \"yes\"\n"
+            "spec:\n  title: \"Product %s\"\n  tags: [bench, catalog]\n"
+            "  options:\n    - name: size\n      values: [s, m, l]\n"
+            "---\n# Product %s\n\nA benchmark product (nonce %s).\n" % (
+                name, name, name, nonce)).encode()
+
+
+def pin_prefix():
+    """`taskset -c 0` when it exists and works here, else nothing."""
+    ts = shutil.which("taskset")
+    if ts and subprocess.run([ts, "-c", "0", "true"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL).returncode == 0:
+        return [ts, "-c", "0"]
+    return []
+
+
+def timed_run(argv):
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return time.perf_counter() - t0, p
+
+
+def cmd_validate(a):
+    d = os.path.join(a.work, "products")
+    os.makedirs(d, exist_ok=True)
+    paths = []
+    for j in range(a.files):
+        rel = os.path.join("products", "v%05d.md" % j)
+        with open(os.path.join(a.work, rel), "wb") as f:
+            f.write(product_file("v%05d" % j, os.urandom(8).hex()))
+        paths.append(rel)
+    pin = pin_prefix()
+    if not pin:
+        log("warning: taskset -c 0 unavailable; validate is not pinned to one core")
+    val = pin + [a.bin, "validate", "--namespace", "default", "--repo", "catalog", "--"] + paths
+    cat = pin + ["cat", "--"] + paths
+    vs, cs = [], []
+    os.chdir(a.work)   # relative paths: the argument list stays short
+    for i in range(a.warmup + a.runs):
+        # alternate which command goes first
+        for which in (("v", "c") if i % 2 == 0 else ("c", "v")):
+            if which == "v":
+                dt, p = timed_run(val)
+                if p.returncode != 0:
+                    die("gitstore validate exited %d: %s" % (
+                        p.returncode, (p.stdout + p.stderr).decode(errors="replace")[:2000]))
+                if i >= a.warmup:
+                    vs.append(dt)
+            else:
+                dt, p = timed_run(cat)
+                if p.returncode != 0:
+                    die("cat exited %d" % p.returncode)
+                if i >= a.warmup:
+                    cs.append(dt)
+    med = statistics.median(vs)
+    print("validate.files=%d" % a.files)
+    print("validate.runs=%d" % a.runs)
+    print("validate.pinned=%d" % (1 if pin else 0))
+    print("validate.bytes=%d" % sum(os.path.getsize(p) for p in paths))
+    print("validate.median_ms=%.1f" % (med * 1000))
+    print("validate.per_s=%.0f" % (a.files / med))
+    print("validate.us_per_file=%.1f" % (med * 1e6 / a.files))
+    print("validate.cat_median_ms=%.1f" % (statistics.median(cs) * 1000))
+    print("validate.samples_ms=%s" % ",".join("%.0f" % (x * 1000) for x in vs))
+
+
+# --- 5. catalog ingest: push returned -> last catalog event -------------------------
+
+def cmd_catalog(a):
+    url = a.target
+    base = init_work(a.work, [("gitstore", url)])
+    head = events_head(a.events_server, a.token)
+    parent = base
+    res = []      # dicts per measured run
+    total = a.warmup + a.runs
+    for i in range(total):
+        fi = FastImport(a.work)
+        files = [("products/r%02d/d%02d/p%05d.md" % (i, j // 100, j),
+                  product_file("r%02d-p%05d" % (i, j), os.urandom(8).hex()))
+                 for j in range(a.files)]
+        m = fi.commit("refs/heads/main", parent, "catalog run %d\n" % i, files)
+        sha = fi.run()[m]
+        after = head
+        t_push0 = time.time()
+        push(a.work, url, sha, "refs/heads/main")
+        t_ret = time.time()
+        got, t_req, t_seen = 0, None, None
+        while got < a.files:
+            t_q = time.time()
+            batch = api_get(a.events_server, a.token,
+                            "/api/v1/events?after=%d&limit=1000&type=catalog-admission-evaluated" % after)
+            if batch:
+                if t_req is None:
+                    t_req = t_q
+                got += len(batch)
+                after = batch[-1]["logseq"]
+                continue
+            if time.time() - t_ret > a.timeout:
+                die("catalog run %d: %d of %d catalog-admission-evaluated events within %d s" % (
+                    i + 1, got, a.files, a.timeout))
+            time.sleep(a.poll)
+        t_seen = time.time()
+        # untimed: every event of the push, for checks and the breakdown
+        evs = events_after(a.events_server, a.token, head)
+        head = max([head] + [e["logseq"] for e in evs])
+        by = {}
+        for e in evs:
+            by.setdefault(e["type"].split(".")[2], []).append(e)
+        ref = [e for e in by.get("branch-updated", []) + by.get("branch-created", [])
+               if e["data"].get("newSha") == sha]
+        adm = by.get("catalog-admission-evaluated", [])
+        parsed = by.get("catalog-resource-parsed", [])
+        target = by.get("catalog-namespace-target", [])
+        if not ref or len(target) != 1 or len(parsed) != a.files or len(adm) != a.files:
+            die("catalog run %d: ref %d, namespace-target %d, parsed %d, admission %d events (want 1/1/%d/%d)" % (
+                i + 1, len(ref), len(target), len(parsed), len(adm), a.files, a.files))
+        bad = [e for e in adm if not e["data"].get("allowed") or e["data"].get("operation") != "create"]
+        if bad or by.get("catalog-resource-validation-failed"):
+            die("catalog run %d: %d resources not admitted as new" % (i + 1, len(bad)))
+        t_ref = parse_time(ref[0]["time"])
+        t_first = parse_time(target[0]["time"])
+        t_last = max(parse_time(e["time"]) for e in adm)
+        r = {
+            "latency": t_seen - t_ret,            # the figure
+            "push": t_ret - t_push0,
+            "ref_to_ret": t_ret - t_ref,          # push return after the ref event
+            "ref_to_first": t_first - t_ref,      # diff, blob reads, parse, plan, build events
+            "append": t_last - t_first,           # event inserts
+            "last_to_seen": t_seen - t_last,      # rows, commit, poll + read-out
+            "readout": t_seen - t_req,            # the polls that returned the events
+            "ret_to_last": t_last - t_ret,        # last event's own time after the push returned
+        }
+        log("catalog run %d/%d%s: push %.0f ms, then last catalog event seen after %.0f ms "
+            "(ref->1st catalog event %.0f ms, appends %.0f ms, rows+commit+read-out %.0f ms)" % (
+                i + 1, total, " (warm-up)" if i < a.warmup else "", r["push"] * 1000, r["latency"] * 1000,
+                r["ref_to_first"] * 1000, r["append"] * 1000, r["last_to_seen"] * 1000))
+        if i >= a.warmup:
+            res.append(r)
+        else:
+            print("catalog.warmup_ms=%.0f" % (r["latency"] * 1000))
+        parent = sha
+    med = lambda k: statistics.median([r[k] for r in res]) * 1000
+    for k in ("latency", "push", "ref_to_ret", "ref_to_first", "append", "last_to_seen", "readout", "ret_to_last"):
+        print("catalog.%s_ms=%.0f" % (k, med(k)))
+    print("catalog.samples_ms=%s" % ",".join("%.0f" % (r["latency"] * 1000) for r in res))
+    print("catalog.files=%d" % a.files)
+    print("catalog.runs=%d" % a.runs)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -386,8 +545,25 @@ def main():
     s.add_argument("--target", required=True)
     s.add_argument("--events-server", required=True)
     s.add_argument("--token", required=True)
+    v = sub.add_parser("validate")
+    v.add_argument("--work", required=True)
+    v.add_argument("--bin", required=True)
+    v.add_argument("--files", type=int, default=2000)
+    v.add_argument("--runs", type=int, default=7)
+    v.add_argument("--warmup", type=int, default=1)
+    c = sub.add_parser("catalog")
+    c.add_argument("--work", required=True)
+    c.add_argument("--files", type=int, default=2000)
+    c.add_argument("--runs", type=int, default=5)
+    c.add_argument("--warmup", type=int, default=1)
+    c.add_argument("--poll", type=float, default=0.01)
+    c.add_argument("--timeout", type=int, default=120)
+    c.add_argument("--target", required=True)
+    c.add_argument("--events-server", required=True)
+    c.add_argument("--token", required=True)
     a = ap.parse_args()
-    {"push": cmd_push, "burst": cmd_burst, "sse": cmd_sse}[a.cmd](a)
+    {"push": cmd_push, "burst": cmd_burst, "sse": cmd_sse,
+     "validate": cmd_validate, "catalog": cmd_catalog}[a.cmd](a)
 
 
 if __name__ == "__main__":
