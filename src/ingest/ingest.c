@@ -23,6 +23,7 @@
 #include "limits.h"
 #include "log/log.h"
 #include "refs/reposettings.h"
+#include "store/journal.h"
 #include "store/registry.h"
 #include "store/resstore.h"
 #include "util/alloc.h"
@@ -52,6 +53,7 @@ typedef struct ing_entry {
 	int has_existing;
 	int op;
 	int dup;           /* res's identity is taken by another file */
+	int foreign;       /* res names another namespace: it has no identity here */
 	int deletes_old;   /* old_row's identity leaves (delete event) */
 } ing_entry;
 
@@ -67,6 +69,7 @@ typedef struct ing_event {
 	const char *old_sha;
 	const char *new_sha;
 	const char *push_id;  /* may be NULL (reconcile) */
+	const char *correlation; /* the ref event's correlationid */
 	json_t *actor;
 	gs_repo_info repo;
 } ing_event;
@@ -110,9 +113,12 @@ static void batch_release(ing_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* A resource takes part in identity only inside its repository's
+ * namespace: one that names another (namespace_mismatch) must not
+ * claim or overwrite that namespace's resources. */
 static int has_identity(const ing_entry *e)
 {
-	return e->res && e->res->kind[0] && e->res->name[0];
+	return e->res && e->res->kind[0] && e->res->name[0] && !e->foreign;
 }
 
 static int same_identity(const gs_resrow *row, const gs_resource *res)
@@ -159,6 +165,7 @@ static int ingest_parse(gs_db *db, gs_gitrepo *git, const ing_event *iev, ing_ba
 				cctx.path = e->path;
 				cctx.depth = GS_CATALOG_FULL;
 				gs_catalog_parse(&cctx, data, len, &e->res, &e->errs);
+				e->foreign = e->res && strcmp(e->res->ns, iev->repo.ns) != 0;
 			}
 			free(data);
 		}
@@ -307,7 +314,7 @@ static json_t *out_add(ing_out *o, const ing_event *iev, const char *type, const
 	memset(&o->specs[o->n], 0, sizeof(o->specs[o->n]));
 	o->specs[o->n].type = type;
 	o->specs[o->n].repo = &iev->repo;
-	o->specs[o->n].correlation = iev->push_id;
+	o->specs[o->n].correlation = iev->correlation;
 	o->specs[o->n].causation = iev->id;
 	o->specs[o->n].data = data;
 	o->datas[o->n] = data;
@@ -720,16 +727,21 @@ static int ingest_event(const gs_ingest_ctx *ctx, gs_db *db, int64_t logseq, con
 	iev.old_sha = json_string_value(json_object_get(data, "oldSha"));
 	iev.new_sha = json_string_value(json_object_get(data, "newSha"));
 	iev.push_id = json_string_value(json_object_get(data, "pushId"));
+	iev.correlation = json_string_value(json_object_get(iev.ev, "correlationid"));
 	iev.actor = json_object_get(data, "actor");
-	if (!iev.id || !iev.ref || !iev.old_sha || !iev.new_sha ||
-	    gs_registry_repo_by_uid(db, json_string_value(json_object_get(json_object_get(data, "repository"), "uid")),
-				    &iev.repo, err) < 0 ||
-	    gs_reposettings_load(db, iev.repo.uid, &set, err) < 0 || strcmp(iev.ref, set.draft_branch) != 0) {
-		/* not a draft-branch change (or a repository gone): nothing to do */
+	if (!iev.id || !iev.ref || !iev.old_sha || !iev.new_sha)
+		goto skip; /* not a ref event we can read: nothing to derive */
+	error = gs_registry_repo_by_uid(db, json_string_value(json_object_get(json_object_get(data, "repository"), "uid")),
+					&iev.repo, err);
+	if (error == GS_ENOTFOUND) {
 		gs_error_clear(err);
-		error = ingest_commit(db, ctx, &o, &w, logseq, err);
-		goto out;
+		goto skip; /* repository gone */
 	}
+	/* a busy database is an error to retry, never a reason to skip */
+	if (error < 0 || (error = gs_reposettings_load(db, iev.repo.uid, &set, err)) < 0)
+		goto out;
+	if (strcmp(iev.ref, set.draft_branch) != 0)
+		goto skip; /* feature branches get ref events only */
 	path = gs_gitrepo_path(ctx->data_dir, iev.repo.uid);
 	if ((error = gs_gitrepo_open(&git, path, NULL, err)) < 0 ||
 	    (error = gs_gitrepo_diff(git, iev.old_sha, iev.new_sha, collect_change, &b, err)) < 0 ||
@@ -738,6 +750,9 @@ static int ingest_event(const gs_ingest_ctx *ctx, gs_db *db, int64_t logseq, con
 	ingest_plan(&b, iev.repo.uid);
 	if ((error = ingest_emit(&iev, &b, &o, &w, err)) < 0)
 		goto out;
+	error = ingest_commit(db, ctx, &o, &w, logseq, err);
+	goto out;
+skip:
 	error = ingest_commit(db, ctx, &o, &w, logseq, err);
 out:
 	write_release(&w);
@@ -766,6 +781,22 @@ static int pending_cb(int64_t logseq, const char *type, const char *json, void *
 	return 0;
 }
 
+/* A ref event of a push may be processed once the push is done (its
+ * push-completed, or its rejection of the rest, is in the log). Events
+ * without a push (reconcile) are ready at once. */
+static int push_complete(gs_db *db, const char *json)
+{
+	json_t *ev = json_loads(json, 0, NULL);
+	const char *push_id = json_string_value(json_object_get(json_object_get(ev, "data"), "pushId"));
+	gs_push_rec p;
+	gs_error err = GS_ERROR_INIT;
+	int done = 1;
+	if (push_id && gs_journal_push_get(db, push_id, &p, &err) == 0)
+		done = strcmp(p.state, "done") == 0;
+	json_decref(ev);
+	return done;
+}
+
 /* One pass: up to INGEST_BATCH ref events. Returns how many were
  * processed (0: caught up), or <0. */
 static int ingest_pass(const gs_ingest_ctx *ctx, gs_db *db, gs_error *err)
@@ -775,7 +806,7 @@ static int ingest_pass(const gs_ingest_ctx *ctx, gs_db *db, gs_error *err)
 	gs_evlog_filter f;
 	pending p;
 	int64_t cursor = 0, head = 0;
-	int error;
+	int error, processed = 0;
 
 	memset(&p, 0, sizeof(p));
 	if ((error = gs_cursor_get(db, INGEST_CURSOR, &cursor, err)) < 0 || (error = gs_evlog_head(db, &head, err)) < 0)
@@ -787,14 +818,25 @@ static int ingest_pass(const gs_ingest_ctx *ctx, gs_db *db, gs_error *err)
 	if ((error = gs_evlog_read(db, &f, pending_cb, &p, err)) < 0)
 		return error;
 	for (int i = 0; i < p.n && error >= 0; i++) {
+		if (!push_complete(db, p.json[i])) {
+			/* causes before effects: a push's catalog events follow its
+			 * push-completed; come back when it is appended */
+			error = 0;
+			processed = -1;
+			break;
+		}
 		error = ingest_event(ctx, db, p.logseq[i], p.json[i], err);
 		if (error < 0)
 			GS_LOG(GS_LOG_ERROR, "ingest", "event %lld: %s (will retry)", (long long)p.logseq[i], err->msg);
+		else
+			processed++;
 	}
 	for (int i = 0; i < p.n; i++)
 		free(p.json[i]);
 	if (error < 0)
 		return error;
+	if (processed < 0)
+		return 0; /* waiting for a push to complete */
 	if (p.n == 0 && head > cursor) {
 		/* nothing of ours up to head (read before the scan): skip there */
 		if ((error = gs_db_begin(db, err)) == 0 && (error = gs_cursor_set(db, INGEST_CURSOR, head, err)) == 0)
@@ -802,7 +844,7 @@ static int ingest_pass(const gs_ingest_ctx *ctx, gs_db *db, gs_error *err)
 		if (error < 0)
 			gs_db_rollback(db);
 	}
-	return error < 0 ? error : p.n;
+	return error < 0 ? error : processed;
 }
 
 int gs_ingest_run_once(const gs_ingest_ctx *ctx, gs_error *err)

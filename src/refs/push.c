@@ -497,7 +497,8 @@ static int record_rejection(gs_refs *r, gs_db *db, int in_tx, int64_t *head, con
 			    json_t *extra, gs_error *err)
 {
 	json_t *refs = json_array(), *data;
-	size_t budget = GS_MAX_INLINE_REFS_BYTES;
+	/* with error records attached the refs share the event's budget */
+	size_t budget = extra ? GS_MAX_INLINE_REFS_BYTES / 3 : GS_MAX_INLINE_REFS_BYTES;
 	int truncated = 0, added = 0, error, subject_is_refused = 0;
 	char id[GS_EVENT_ID_HEX + 1], subject[GS_MAX_REF_NAME + 1];
 	const char *parts[] = {"push-rejected", push_id, stage};
@@ -532,6 +533,19 @@ static int record_rejection(gs_refs *r, gs_db *db, int in_tx, int64_t *head, con
 	spec.correlation = push_id;
 	spec.data = data;
 	error = append_one(r, db, &spec, in_tx, &added, head, err);
+	if (error == GS_ELIMIT) {
+		/* never lose a refusal to its size: keep the summary, drop the
+		 * lists (their counts stay) */
+		gs_error_clear(err);
+		json_object_set_new(data, "refs", json_array());
+		json_object_set_new(data, "refsTruncated", json_true());
+		json_object_set_new(data, "refCount", json_integer((json_int_t)n));
+		if (json_object_get(data, "errors")) {
+			json_object_set_new(data, "errors", json_array());
+			json_object_set_new(data, "errorsTruncated", json_true());
+		}
+		error = append_one(r, db, &spec, in_tx, &added, head, err);
+	}
 	if (error == 0 && added && r->ctx.metrics)
 		atomic_fetch_add(&r->ctx.metrics->refusals, 1);
 	json_decref(data);

@@ -85,6 +85,11 @@ test_expect_success 'a new branch is checked for what it brings, not the whole t
 	git -C direct push -q origin HEAD:main &&
 	start_gitstore &&
 	URL=$(gs_url_with_token "$TOKEN" shop/catalog) &&
+	wait_count catalog-resource-validation-failed 1 &&
+	gs_events >all &&
+	RECON=$(jq -r "select(.data.origin == \"reconcile\") | .correlationid" all) &&
+	test -n "$RECON" &&
+	jq -s -e --arg c "$RECON" "[.[] | select(.type == \"dev.gitstore.catalog-resource-validation-failed.v1\" and .data.path == \"products/zz-broken.md\")] | length == 1 and all(.correlationid == \$c)" all &&
 	git -C direct checkout -q -b feature-x &&
 	product ok-1 "Fine" >direct/products/ok-1.md &&
 	git -C direct add -A && test_tick && git -C direct commit -q -m fine &&
