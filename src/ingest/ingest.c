@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admission/admission.h"
 #include "catalog/frontmatter.h"
 #include "catalog/resource.h"
 #include "events/evlog.h"
@@ -53,6 +54,8 @@ typedef struct ing_entry {
 	int has_existing;
 	int op;
 	int dup;           /* res's identity is taken by another file */
+	gs_adm_response adm; /* the admission decision for the new version */
+	int adm_done;
 	int foreign;       /* res names another namespace: it has no identity here */
 	int deletes_old;   /* old_row's identity leaves (delete event) */
 } ing_entry;
@@ -108,6 +111,8 @@ static void batch_release(ing_batch *b)
 		gs_resrow_release(&e->existing);
 		gs_resource_free(e->res);
 		gs_cat_errors_release(&e->errs);
+		if (e->adm_done)
+			gs_adm_response_release(&e->adm);
 	}
 	free(b->v);
 	memset(b, 0, sizeof(*b));
@@ -268,6 +273,192 @@ static void ingest_plan(ing_batch *b, const char *repo_uid)
 	}
 }
 
+/* ---- admission ----------------------------------------------------------- */
+
+/* The namespace as it will be after this change set: the batch's valid
+ * new versions over the stored (admitted) resources, minus identities
+ * leaving. Parsed stored specs are kept until the batch is done. */
+typedef struct ing_view {
+	gs_db *db;
+	const ing_event *iev;
+	ing_batch *b;
+	json_t **cache;
+	size_t ncache, capcache;
+} ing_view;
+
+static int entry_valid_version(const ing_entry *e)
+{
+	return has_identity(e) && !e->dup && (e->op == OP_CREATE || e->op == OP_UPDATE || e->op == OP_MOVE) &&
+	       gs_cat_errors_count(&e->errs) == 0;
+}
+
+static int identity_leaving(const ing_batch *b, const char *kind, const char *name)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const ing_entry *e = &b->v[i];
+		if (e->deletes_old && strcmp(e->old_row.kind, kind) == 0 && strcmp(e->old_row.name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int view_lookup(void *p, const char *kind, const char *name, gs_adm_object *out)
+{
+	ing_view *v = p;
+	gs_resrow row;
+	gs_error err = GS_ERROR_INIT;
+	int error;
+	for (size_t i = 0; i < v->b->n; i++) {
+		const ing_entry *e = &v->b->v[i];
+		if (entry_valid_version(e) && strcmp(e->res->kind, kind) == 0 && strcmp(e->res->name, name) == 0) {
+			out->kind = e->res->kind;
+			out->ns = e->res->ns;
+			out->name = e->res->name;
+			out->spec = e->res->spec;
+			out->labels = e->res->labels;
+			return 1;
+		}
+	}
+	if (identity_leaving(v->b, kind, name))
+		return 0;
+	error = gs_resstore_get(v->db, v->iev->repo.ns, kind, name, &row, &err);
+	if (error == GS_ENOTFOUND)
+		return 0;
+	if (error < 0)
+		return -1;
+	if (!row.admitted) {
+		gs_resrow_release(&row);
+		return 0;
+	}
+	if (v->ncache == v->capcache) {
+		v->capcache = v->capcache ? v->capcache * 2 : 16;
+		v->cache = gs_xrealloc(v->cache, v->capcache * sizeof(*v->cache));
+	}
+	v->cache[v->ncache] = json_pack("{s:s, s:s, s:o}", "kind", row.kind, "name", row.name, "spec",
+					json_loads(row.spec, 0, NULL) ? json_loads(row.spec, 0, NULL) : json_object());
+	gs_resrow_release(&row);
+	out->kind = json_string_value(json_object_get(v->cache[v->ncache], "kind"));
+	out->ns = v->iev->repo.ns;
+	out->name = json_string_value(json_object_get(v->cache[v->ncache], "name"));
+	out->spec = json_object_get(v->cache[v->ncache], "spec");
+	out->labels = NULL;
+	v->ncache++;
+	return 1;
+}
+
+static const char *entry_sku(const ing_entry *e)
+{
+	return json_string_value(json_object_get(e->res->spec, "sku"));
+}
+
+/* Deterministic winner of a SKU: a stored holder that keeps it, else
+ * the variant of this change set whose name sorts first. */
+static int view_sku_owner(void *p, const char *sku, const char *name, char owner[64])
+{
+	ing_view *v = p;
+	gs_error err = GS_ERROR_INIT;
+	const char *first = NULL;
+	int held = gs_resstore_sku_owner(v->db, v->iev->repo.ns, sku, name, owner, &err);
+	if (held < 0)
+		return -1;
+	if (held) {
+		int keeps = !identity_leaving(v->b, "ProductVariant", owner);
+		for (size_t i = 0; i < v->b->n && keeps; i++) {
+			const ing_entry *e = &v->b->v[i];
+			if (entry_valid_version(e) && strcmp(e->res->kind, "ProductVariant") == 0 &&
+			    strcmp(e->res->name, owner) == 0)
+				keeps = entry_sku(e) && strcmp(entry_sku(e), sku) == 0;
+		}
+		if (keeps)
+			return 1;
+	}
+	for (size_t i = 0; i < v->b->n; i++) {
+		const ing_entry *e = &v->b->v[i];
+		if (entry_valid_version(e) && strcmp(e->res->kind, "ProductVariant") == 0 && entry_sku(e) &&
+		    strcmp(entry_sku(e), sku) == 0 && (!first || strcmp(e->res->name, first) < 0))
+			first = e->res->name;
+	}
+	if (first && strcmp(first, name) != 0) {
+		snprintf(owner, 64, "%s", first);
+		return 1;
+	}
+	return 0;
+}
+
+/* Runs the one admission function for every new version of the batch. */
+static void ingest_admit(gs_db *db, const ing_event *iev, ing_batch *b)
+{
+	ing_view view = {db, iev, b, NULL, 0, 0};
+	gs_adm_view v = {view_lookup, view_sku_owner, &view};
+	for (size_t i = 0; i < b->n; i++) {
+		ing_entry *e = &b->v[i];
+		gs_adm_request q;
+		if (e->op != OP_CREATE && e->op != OP_UPDATE && e->op != OP_MOVE)
+			continue;
+		memset(&q, 0, sizeof(q));
+		q.operation = e->op == OP_CREATE ? GS_ADM_CREATE : GS_ADM_UPDATE;
+		q.object.kind = e->res->kind;
+		q.object.ns = e->res->ns;
+		q.object.name = e->res->name;
+		q.object.spec = e->res->spec;
+		q.object.labels = e->res->labels;
+		q.origin = iev->actor && json_string_value(json_object_get(iev->actor, "via")) &&
+				   strcmp(json_string_value(json_object_get(iev->actor, "via")), "api") == 0
+			   ? "api"
+			   : "git";
+		q.user = json_string_value(json_object_get(iev->actor, "name"));
+		q.schema_errors = &e->errs;
+		gs_adm_response_init(&e->adm);
+		e->adm_done = 1;
+		gs_admission_review(&q, &v, &e->adm);
+	}
+	for (size_t i = 0; i < view.ncache; i++)
+		json_decref(view.cache[i]);
+	free(view.cache);
+}
+
+/* Admission order inside one change set (issue 4): deletes (emitted
+ * first), categories parents-first, creates, then updates and the rest. */
+static int order_class(const ing_batch *b, const ing_entry *e, int *depth)
+{
+	*depth = 0;
+	if ((e->op == OP_CREATE || e->op == OP_UPDATE || e->op == OP_MOVE) &&
+	    strcmp(e->res->kind, "CategoryTaxonomy") == 0) {
+		/* depth among the batch's own categories: parents before children */
+		const char *parent = json_string_value(json_object_get(json_object_get(e->res->spec, "parentRef"), "name"));
+		while (parent && *depth < 64) {
+			const char *next = NULL;
+			for (size_t i = 0; i < b->n; i++) {
+				const ing_entry *o = &b->v[i];
+				if (has_identity(o) && strcmp(o->res->kind, "CategoryTaxonomy") == 0 &&
+				    strcmp(o->res->name, parent) == 0) {
+					next = json_string_value(json_object_get(json_object_get(o->res->spec, "parentRef"), "name"));
+					(*depth)++;
+					break;
+				}
+			}
+			if (!next || (next && strcmp(next, e->res->name) == 0))
+				break;
+			parent = next;
+		}
+		return 0;
+	}
+	return e->op == OP_CREATE ? 1 : 2;
+}
+
+static const ing_batch *order_batch;
+
+static int order_cmp(const void *a, const void *b)
+{
+	const ing_entry *x = &order_batch->v[*(const size_t *)a], *y = &order_batch->v[*(const size_t *)b];
+	int dx, dy, cx = order_class(order_batch, x, &dx), cy = order_class(order_batch, y, &dy);
+	if (cx != cy)
+		return cx - cy;
+	if (dx != dy)
+		return dx - dy;
+	return strcmp(x->path, y->path);
+}
+
 /* ---- events ------------------------------------------------------------ */
 
 typedef struct ing_out {
@@ -388,35 +579,56 @@ static const char *branch_short(const char *ref)
  * condition (lastTransitionTime kept while the status does not flip),
  * observedGeneration and, when the latest version failed,
  * admissionFailure. */
-static char *status_text(const char *old_status, int64_t generation, int accepted, const char *commit,
-			 const gs_cat_errors *errs, const char *now)
+/* .status for a draft resource (DESIGN 7): phase, AdmissionAccepted and
+ * the built-in checks' conditions (lastTransitionTime kept while a
+ * condition does not flip), observedGeneration and, when the latest
+ * version was denied, admissionFailure. adm may be NULL (a file that did
+ * not parse: denied with errs). */
+static const char *old_transition(json_t *old, const char *type, const char *status)
 {
-	json_t *old = old_status ? json_loads(old_status, 0, NULL) : NULL, *st = json_object(), *cond;
-	const char *ltt = now, *prev_status = NULL;
-	json_t *conds = json_object_get(old, "conditions");
-	char *text;
 	size_t i;
 	json_t *c;
-	json_array_foreach(conds, i, c) {
-		if (strcmp(json_string_value(json_object_get(c, "type")) ? json_string_value(json_object_get(c, "type")) : "",
-			   "AdmissionAccepted") == 0) {
-			prev_status = json_string_value(json_object_get(c, "status"));
-			if (prev_status && strcmp(prev_status, accepted ? "True" : "False") == 0 &&
-			    json_string_value(json_object_get(c, "lastTransitionTime")))
-				ltt = json_string_value(json_object_get(c, "lastTransitionTime"));
-		}
+	json_array_foreach(json_object_get(old, "conditions"), i, c) {
+		const char *t = json_string_value(json_object_get(c, "type"));
+		const char *st = json_string_value(json_object_get(c, "status"));
+		if (t && st && strcmp(t, type) == 0 && strcmp(st, status) == 0)
+			return json_string_value(json_object_get(c, "lastTransitionTime"));
 	}
-	cond = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "type", "AdmissionAccepted", "status", accepted ? "True" : "False",
-			 "observedGeneration", (json_int_t)generation, "lastTransitionTime", ltt, "reason",
-			 accepted ? "Admitted" : "SchemaValidationFailed", "message",
-			 accepted ? "the latest version passed admission" : "the latest version failed schema validation; the last admitted version stays in effect");
+	return NULL;
+}
+
+static json_t *condition(json_t *old, const char *type, int status, int64_t generation, const char *reason,
+			 const char *message, const char *now)
+{
+	const char *st = status ? "True" : "False", *ltt = old_transition(old, type, st);
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "type", type, "status", st, "observedGeneration",
+			 (json_int_t)generation, "lastTransitionTime", ltt ? ltt : now, "reason", reason, "message", message);
+}
+
+static char *status_text(const char *old_status, int64_t generation, const gs_adm_response *adm, const char *commit,
+			 const gs_cat_errors *errs, const char *now)
+{
+	json_t *old = old_status ? json_loads(old_status, 0, NULL) : NULL, *st = json_object(), *conds = json_array();
+	int accepted = adm ? adm->allowed : 0;
+	const char *reason = adm && !adm->allowed ? adm->reason : "SchemaValidationFailed";
+	const gs_cat_errors *fail_errs = adm ? &adm->errors : errs;
+	char *text;
+
+	json_array_append_new(conds, condition(old, "AdmissionAccepted", accepted, generation, accepted ? "Admitted" : reason,
+					       accepted ? "the latest version passed admission"
+							: "the latest version was denied; the last admitted version stays in effect",
+					       now));
+	for (int i = 0; adm && i < adm->nconds; i++)
+		json_array_append_new(conds, condition(old, adm->conds[i].type, adm->conds[i].status, generation,
+						       adm->conds[i].reason, adm->conds[i].message, now));
 	json_object_set_new(st, "phase", json_string("draft"));
 	json_object_set_new(st, "observedGeneration", json_integer(generation));
-	json_object_set_new(st, "conditions", json_pack("[o]", cond));
+	json_object_set_new(st, "conditions", conds);
 	if (!accepted) {
 		int truncated = 0;
-		json_t *f = json_pack("{s:s, s:s, s:s, s:o}", "commitSha", commit, "reason", "SchemaValidationFailed", "message",
-				      errs->n ? errs->v[0].message : "validation failed", "errors", errors_json(errs, &truncated));
+		const char *msg = adm && adm->message[0] ? adm->message : fail_errs->n ? fail_errs->v[0].message : "validation failed";
+		json_t *f = json_pack("{s:s, s:s, s:s, s:o}", "commitSha", commit, "reason", reason, "message", msg, "errors",
+				      errors_json(fail_errs, &truncated));
 		json_object_set_new(f, "policy", json_null());
 		json_object_set_new(st, "admissionFailure", f);
 	}
@@ -490,7 +702,7 @@ static int row_for(const ing_event *iev, const ing_entry *e, int accepted, const
 		out->revision = gs_xstrdup("");
 	}
 	out->resource_version++;
-	out->status = status_text(prev ? prev->status : NULL, out->generation, accepted, iev->new_sha, &e->errs, now);
+	out->status = status_text(prev ? prev->status : NULL, out->generation, &e->adm, iev->new_sha, &e->errs, now);
 	return 0;
 }
 
@@ -555,7 +767,7 @@ static int emit_version(ing_out *o, ing_write *w, const ing_event *iev, ing_entr
 {
 	char ident[256];
 	const char *op = OP_NAMES[e->op];
-	int accepted = e->errs.n == 0 && e->errs.dropped == 0;
+	int accepted = e->adm.allowed;
 	gs_resrow *row;
 	json_t *data, *res;
 	int error;
@@ -576,8 +788,8 @@ static int emit_version(ing_out *o, ing_write *w, const ing_event *iev, ing_entr
 		json_object_set_new(data, "resource", json_deep_copy(res));
 		add_common(data, iev, e->path, e->new_blob, op);
 		json_object_set_new(data, "stage", json_string("post-receive"));
-		json_object_set_new(data, "errors", errors_json(&e->errs, &truncated));
-		json_object_set_new(data, "errorCount", json_integer((json_int_t)gs_cat_errors_count(&e->errs)));
+		json_object_set_new(data, "errors", errors_json(&e->adm.errors, &truncated));
+		json_object_set_new(data, "errorCount", json_integer((json_int_t)gs_cat_errors_count(&e->adm.errors)));
 		if (truncated)
 			json_object_set_new(data, "errorsTruncated", json_true());
 	}
@@ -588,9 +800,14 @@ static int emit_version(ing_out *o, ing_write *w, const ing_event *iev, ing_entr
 	json_object_set_new(data, "generation", json_integer(row->generation));
 	json_object_set_new(data, "policies", json_array());
 	json_object_set_new(data, "warnings", json_array());
+	{
+		json_t *review = gs_adm_response_json(&e->adm, row->uid);
+		json_object_set(data, "status", json_object_get(review, "status"));
+		json_object_set(data, "conditions", json_object_get(review, "conditions"));
+		json_decref(review);
+	}
 	if (!accepted)
-		json_object_set_new(data, "reason", json_pack("{s:s, s:s}", "code", "SchemaValidationFailed", "message",
-							      e->errs.n ? e->errs.v[0].message : "validation failed"));
+		json_object_set_new(data, "reason", json_pack("{s:s, s:s}", "code", e->adm.reason, "message", e->adm.message));
 	return 0;
 }
 
@@ -624,7 +841,7 @@ static void emit_unparsable(ing_out *o, ing_write *w, const ing_event *iev, ing_
 		row->content_hash = gs_xstrdup(r->content_hash);
 		row->revision = gs_xstrdup(r->revision);
 		row->blob_sha = gs_xstrdup(e->new_blob);
-		row->status = status_text(r->status, r->generation, 0, iev->new_sha, &e->errs, now);
+		row->status = status_text(r->status, r->generation, NULL, iev->new_sha, &e->errs, now);
 		row->resource_version++;
 		row->updated_ms = gs_time_now_ms();
 		json_object_set_new(data, "resource", resource_json(r->api_version, r->kind, r->ns, r->name, r->uid));
@@ -654,14 +871,25 @@ static int ingest_emit(const ing_event *iev, ing_batch *b, ing_out *o, ing_write
 	for (size_t i = 0; i < b->n; i++)
 		if (b->v[i].deletes_old)
 			emit_delete(o, w, iev, &b->v[i]);
-	for (size_t i = 0; i < b->n; i++) {
-		ing_entry *e = &b->v[i];
-		if (e->op == OP_CREATE || e->op == OP_UPDATE || e->op == OP_MOVE) {
-			if ((error = emit_version(o, w, iev, e, now, err)) < 0)
-				return error;
-		} else if (e->op == OP_FAIL_KEEP) {
-			emit_unparsable(o, w, iev, e, now);
+	{
+		/* categories parents-first, then creates, then updates */
+		size_t *order = gs_xcalloc(b->n + 1, sizeof(size_t));
+		for (size_t i = 0; i < b->n; i++)
+			order[i] = i;
+		order_batch = b;
+		qsort(order, b->n, sizeof(size_t), order_cmp);
+		for (size_t k = 0; k < b->n; k++) {
+			ing_entry *e = &b->v[order[k]];
+			if (e->op == OP_CREATE || e->op == OP_UPDATE || e->op == OP_MOVE) {
+				if ((error = emit_version(o, w, iev, e, now, err)) < 0) {
+					free(order);
+					return error;
+				}
+			} else if (e->op == OP_FAIL_KEEP) {
+				emit_unparsable(o, w, iev, e, now);
+			}
 		}
+		free(order);
 	}
 	return 0;
 }
@@ -748,6 +976,7 @@ static int ingest_event(const gs_ingest_ctx *ctx, gs_db *db, int64_t logseq, con
 	    (error = ingest_parse(db, git, &iev, &b, err)) < 0)
 		goto out;
 	ingest_plan(&b, iev.repo.uid);
+	ingest_admit(db, &iev, &b);
 	if ((error = ingest_emit(&iev, &b, &o, &w, err)) < 0)
 		goto out;
 	error = ingest_commit(db, ctx, &o, &w, logseq, err);

@@ -23,6 +23,9 @@ static const char SQL_DELETE[] = "DELETE FROM resources WHERE uid = ?";
 static const char SQL_EACH_REPO[] = "SELECT " RES_COLS " FROM resources WHERE repo_uid = ? ORDER BY path";
 static const char SQL_LIST[] = "SELECT " RES_COLS " FROM resources WHERE namespace = ?1 AND kind = ?2"
 			       " AND (?3 = 0 OR admitted = 1) AND name > ?4 ORDER BY name LIMIT ?5";
+static const char SQL_SKU[] = "SELECT name FROM resources WHERE namespace = ? AND kind = 'ProductVariant'"
+			      " AND admitted = 1 AND json_extract(spec, '$.sku') = ? AND name <> ?"
+			      " ORDER BY created_ms, name LIMIT 1";
 static const char SQL_CURSOR_GET[] = "SELECT logseq FROM cursors WHERE name = ?";
 static const char SQL_CURSOR_SET[] =
 	"INSERT INTO cursors(name, logseq) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET logseq = excluded.logseq";
@@ -218,4 +221,25 @@ int gs_cursor_set(gs_db *db, const char *name, int64_t logseq, gs_error *err)
 	rc = sqlite3_step(st);
 	gs_db__done(st);
 	return rc == SQLITE_DONE ? 0 : gs_db__error(err, db, rc, "cursor");
+}
+
+int gs_resstore_sku_owner(gs_db *db, const char *ns, const char *sku, const char *except, char owner[64],
+			  gs_error *err)
+{
+	sqlite3_stmt *st;
+	int error, rc;
+	if ((error = gs_db__prepare(db, &st, SQL_SKU, err)) < 0)
+		return error;
+	gs_db__bind_text(st, 1, ns);
+	gs_db__bind_text(st, 2, sku);
+	gs_db__bind_text(st, 3, except);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(owner, 64, "%s", gs_db__col_text(st, 0));
+		error = 1;
+	} else if (rc != SQLITE_DONE) {
+		error = gs_db__error(err, db, rc, "sku lookup");
+	}
+	gs_db__done(st);
+	return error;
 }

@@ -59,6 +59,11 @@ int gs_resstore_each_in_repo(gs_db *db, const char *repo_uid, gs_resstore_cb cb,
 int gs_resstore_list(gs_db *db, const char *ns, const char *kind, int admitted_only, const char *after, int limit,
 		     gs_resstore_cb cb, void *payload, gs_error *err);
 
+/* The admitted ProductVariant of ns other than `except` whose spec.sku is
+ * sku (the oldest if several): 1 with owner filled, 0 none. */
+int gs_resstore_sku_owner(gs_db *db, const char *ns, const char *sku, const char *except, char owner[64],
+			  gs_error *err);
+
 /* Worker cursors (last processed logseq), 0 when never set. */
 int gs_cursor_get(gs_db *db, const char *name, int64_t *out, gs_error *err);
 int gs_cursor_set(gs_db *db, const char *name, int64_t logseq, gs_error *err);

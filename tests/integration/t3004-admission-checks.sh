@@ -1,0 +1,134 @@
+#!/bin/bash
+test_description='built-in cross-object admission checks on pushed resources'
+. "$(dirname "$0")/lib/test-lib.sh"
+
+res () { # res KIND NAME SPEC-LINES...
+	local kind=$1 name=$2
+	shift 2
+	printf -- '---\napiVersion: catalog.gitstore.dev/v1beta1\nkind: %s\nmetadata:\n  name: %s\nspec:\n' "$kind" "$name"
+	printf '  %s\n' "$@"
+	printf -- '---\n'
+}
+
+variant () { # variant NAME SKU PRODUCT [COLOR]
+	res ProductVariant "$1" "title: $1" "sku: $2" "productRef:" "  name: $3" \
+		"selectedOptions:" "- name: color" "  value: ${4:-red}"
+}
+
+push_all () {
+	git -C work add -A && test_tick && git -C work commit -q -m "$1" &&
+	N=$(ev_head) && git -C work push -q "$URL" HEAD:main && wait_worker
+}
+
+# the worker's batch commits at once: wait until catalog events for the
+# last ref event exist (or a short time when it brings none)
+wait_worker () {
+	local i=0
+	while test $i -lt 100
+	do
+		test "$(gs_events --after "$N" --type catalog-namespace-target | wc -l)" -ge 1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+cond () { # cond KIND-PLURAL NAME TYPE -> status
+	curl -s -H "Authorization: Bearer $TOKEN" "$GITSTORE_URL/api/v1/namespaces/shop/$1/$2" |
+		jq -r ".status.conditions[] | select(.type == \"$3\") | .status"
+}
+
+test_expect_success 'setup' '
+	gitstore namespace create shop --data "$GITSTORE_DATA" &&
+	gitstore repo create shop/catalog --data "$GITSTORE_DATA" &&
+	start_gitstore &&
+	TOKEN=$(gs_admin_token) &&
+	URL=$(gs_url_with_token "$TOKEN" shop/catalog) &&
+	git init -q work && mkdir -p work/products work/variants work/categories work/collections
+'
+
+test_expect_success 'a variant before its product: ProductResolved False, still admitted' '
+	variant early-v SKU-E shoe >work/variants/early-v.md &&
+	push_all early &&
+	test "$(cond productvariants early-v ProductResolved)" = False &&
+	test "$(cond productvariants early-v AdmissionAccepted)" = True &&
+	test "$(cond productvariants early-v OptionsAccepted)" = True
+'
+
+test_expect_success 'product and variant in one push: resolved; incompatible options flagged' '
+	res Product shoe "title: Shoe" "options:" "- name: color" "  values: [red, blue]" >work/products/shoe.md &&
+	variant red-v SKU-R shoe red >work/variants/red-v.md &&
+	variant gold-v SKU-G shoe gold >work/variants/gold-v.md &&
+	push_all product-and-variants &&
+	test "$(cond productvariants red-v ProductResolved)" = True &&
+	test "$(cond productvariants red-v OptionsAccepted)" = True &&
+	test "$(cond productvariants gold-v OptionsAccepted)" = False &&
+	test "$(cond productvariants gold-v AdmissionAccepted)" = True
+'
+
+test_expect_success 'a variant after its product, across pushes: resolved' '
+	variant blue-v SKU-B shoe blue >work/variants/blue-v.md &&
+	push_all later-variant &&
+	test "$(cond productvariants blue-v ProductResolved)" = True
+'
+
+test_expect_success 'duplicate SKU in one push: the name sorting first wins, the other is denied' '
+	variant dup-a SKU-D shoe >work/variants/dup-a.md &&
+	variant dup-b SKU-D shoe >work/variants/dup-b.md &&
+	push_all dup-in-one &&
+	gs_events --after "$N" >ev &&
+	ev_check ev catalog-resource-validation-failed ".subject == \"ProductVariant/shop/dup-b\" and .data.errors[0].code == \"duplicate_sku\"" &&
+	jq -s -e "[.[] | select(.type == \"dev.gitstore.catalog-admission-evaluated.v1\") | {(.data.resource.name): .data.allowed}] | add == {\"dup-a\": true, \"dup-b\": false}" ev &&
+	test "$(cond productvariants dup-a AdmissionAccepted)" = True &&
+	curl -s -o /dev/null -w "%{http_code}\n" -H "Authorization: Bearer $TOKEN" "$GITSTORE_URL/api/v1/namespaces/shop/productvariants/dup-b" >code &&
+	echo 200 >expect && test_cmp expect code &&
+	test "$(cond productvariants dup-b AdmissionAccepted)" = False
+'
+
+test_expect_success 'duplicate SKU across pushes: the existing holder keeps it' '
+	variant dup-0 SKU-R shoe >work/variants/dup-0.md &&
+	push_all dup-across &&
+	gs_events --after "$N" >ev &&
+	ev_check ev catalog-resource-validation-failed ".subject == \"ProductVariant/shop/dup-0\" and (.data.errors[0].message | contains(\"red-v\"))" &&
+	test "$(cond productvariants red-v AdmissionAccepted)" = True
+'
+
+test_expect_success 'a three-category cycle: Acyclic False on all three; parents first in the events' '
+	res CategoryTaxonomy cat-a "title: A" "parentRef:" "  name: cat-b" >work/categories/a.md &&
+	res CategoryTaxonomy cat-b "title: B" "parentRef:" "  name: cat-c" >work/categories/b.md &&
+	res CategoryTaxonomy cat-c "title: C" "parentRef:" "  name: cat-a" >work/categories/c.md &&
+	push_all cycle &&
+	for c in cat-a cat-b cat-c; do
+		test "$(cond categorytaxonomies $c Acyclic)" = False || return 1
+		test "$(cond categorytaxonomies $c ParentResolved)" = True || return 1
+	done
+'
+
+test_expect_success 'category tree and order: parents before children, categories before other creates' '
+	res CategoryTaxonomy zz-root "title: Root" >work/categories/zz-root.md &&
+	res CategoryTaxonomy aa-child "title: Child" "parentRef:" "  name: zz-root" >work/categories/aa-child.md &&
+	res Product aaa-first "title: First" "categoryRef:" "  name: aa-child" >work/products/aaa-first.md &&
+	push_all tree &&
+	gs_events --after "$N" --type catalog-resource-parsed | jq -r .subject >actual &&
+	printf "%s\n" CategoryTaxonomy/shop/zz-root CategoryTaxonomy/shop/aa-child Product/shop/aaa-first >expect &&
+	test_cmp expect actual &&
+	test "$(cond categorytaxonomies aa-child ParentResolved)" = True &&
+	test "$(cond categorytaxonomies aa-child Acyclic)" = True &&
+	test "$(cond products aaa-first CategoryResolved)" = True
+'
+
+test_expect_success 'collection targetRef: TargetResolved' '
+	res Collection col-ok "title: OK" "targetRef:" "  kind: Product" "  name: shoe" >work/collections/ok.md &&
+	res Collection col-missing "title: Missing" "targetRef:" "  kind: Product" "  name: nope" >work/collections/missing.md &&
+	push_all collections &&
+	test "$(cond collections col-ok TargetResolved)" = True &&
+	test "$(cond collections col-missing TargetResolved)" = False
+'
+
+test_expect_success 'conditions are Kubernetes-shaped and events validate' '
+	curl -s -H "Authorization: Bearer $TOKEN" "$GITSTORE_URL/api/v1/namespaces/shop/productvariants/gold-v" >gold.json &&
+	jq -e ".status.conditions | all(has(\"type\") and has(\"status\") and has(\"reason\") and has(\"message\") and has(\"lastTransitionTime\") and has(\"observedGeneration\"))" gold.json &&
+	gs_events >all && check_cloudevents all
+'
+
+test_done
