@@ -305,6 +305,7 @@ static int identity_leaving(const ing_batch *b, const char *kind, const char *na
 static int view_lookup(void *p, const char *kind, const char *name, gs_adm_object *out)
 {
 	ing_view *v = p;
+	json_t *spec;
 	gs_resrow row;
 	gs_error err = GS_ERROR_INIT;
 	int error;
@@ -334,8 +335,9 @@ static int view_lookup(void *p, const char *kind, const char *name, gs_adm_objec
 		v->capcache = v->capcache ? v->capcache * 2 : 16;
 		v->cache = gs_xrealloc(v->cache, v->capcache * sizeof(*v->cache));
 	}
+	spec = json_loads(row.spec, 0, NULL);
 	v->cache[v->ncache] = json_pack("{s:s, s:s, s:o}", "kind", row.kind, "name", row.name, "spec",
-					json_loads(row.spec, 0, NULL) ? json_loads(row.spec, 0, NULL) : json_object());
+					spec ? spec : json_object());
 	gs_resrow_release(&row);
 	out->kind = json_string_value(json_object_get(v->cache[v->ncache], "kind"));
 	out->ns = v->iev->repo.ns;
