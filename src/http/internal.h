@@ -61,6 +61,10 @@ typedef struct gs_req {
 	char git_protocol[256];
 	int has_git_protocol;
 
+	/* POST bodies of API routes (admission review) */
+	gs_buf body;
+	int body_init;
+
 	/* SSE */
 	int64_t sse_after;
 	int sse_returned; /* events in the current scan */
@@ -89,6 +93,9 @@ void gs_http__strv_free(char **v);
 MHD_Result_t gs_githttp_handle(gs_req *req, const char *url, const char *method, const char *upload,
 			       size_t *upload_size);
 void gs_githttp_complete(gs_req *req);
+
+/* review.c */
+MHD_Result_t gs_review_handle(gs_req *req);
 
 /* resapi.c */
 MHD_Result_t gs_resapi_handle(gs_req *req, const char *url);

@@ -168,7 +168,24 @@ static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const
 	if (!gs_str_has_prefix(url, "/api/") && strcmp(url, "/healthz") != 0 && strcmp(url, "/metrics") != 0 &&
 	    is_git_url(url))
 		return gs_githttp_handle(req, url, method, upload, upload_size);
-	if (*upload_size) { /* the API routes of this issue take no body */
+	if (strcmp(url, "/api/v1/admission/review") == 0 && strcmp(method, "POST") == 0) {
+		/* a resource file as the body, bounded like a pushed file */
+		if (!req->body_init) { /* first call: headers only */
+			gs_buf_init(&req->body, GS_MAX_RESOURCE_FILE_BYTES);
+			req->body_init = 1;
+			return MHD_YES;
+		}
+		if (*upload_size) {
+			if (gs_buf_add(&req->body, upload, *upload_size, NULL) < 0)
+				req->failed = 1;
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		if (req->failed)
+			return gs_http__send_error(conn, 413, "file_too_large", "the resource file exceeds 1 MiB");
+		return gs_review_handle(req);
+	}
+	if (*upload_size) { /* the other API routes take no body */
 		*upload_size = 0;
 		req->failed = 1;
 		return MHD_YES;
@@ -189,6 +206,8 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 		return;
 	gs_githttp_complete(req);
 	gs_api_complete(req);
+	if (req->body_init)
+		gs_buf_release(&req->body);
 	free(req);
 	*con_cls = NULL;
 }

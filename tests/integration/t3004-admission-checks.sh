@@ -131,4 +131,38 @@ test_expect_success 'conditions are Kubernetes-shaped and events validate' '
 	gs_events >all && check_cloudevents all
 '
 
+review () { # review TOKEN FILE -> response body; http code in review.code
+	curl -s -o review.json -w "%{http_code}\n" -H "Authorization: Bearer $1" -H "Content-Type: text/markdown" \
+		--data-binary @"$2" "$GITSTORE_URL/api/v1/admission/review?repo=shop/catalog" >review.code
+}
+
+test_expect_success 'dry-run review: the same function, no commit, no event' '
+	gs_events >before &&
+	git ls-remote "$URL" >refs-before &&
+	variant dup-z SKU-R shoe red >v-dup.md &&
+	review "$TOKEN" v-dup.md &&
+	echo 200 >expect && test_cmp expect review.code &&
+	jq -e ".kind == \"AdmissionReview\" and .response.allowed == false and .response.status.code == 409 and .response.status.reason == \"DuplicateSku\" and .request.dryRun == true" review.json &&
+	variant gold-z SKU-Z shoe gold >v-gold.md &&
+	review "$TOKEN" v-gold.md &&
+	jq -e ".response.allowed == true and (.response.conditions[] | select(.type == \"OptionsAccepted\") | .status) == \"False\"" review.json &&
+	res Product "p-$(printf "%0201d" 0 | head -c 10)" "title: \"$(printf "%0201d" 0)\"" >p-long.md &&
+	review "$TOKEN" p-long.md &&
+	jq -e ".response.allowed == false and .response.status.code == 422 and .response.errors[0].code == \"too_long\"" review.json &&
+	gs_events >after && test_cmp before after &&
+	git ls-remote "$URL" >refs-after && test_cmp refs-before refs-after &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $TOKEN" \
+		"$GITSTORE_URL/api/v1/namespaces/shop/productvariants/gold-z")" = 404
+'
+
+test_expect_success 'dry-run review: auth and bad requests' '
+	READER=$(gs_token rita reader:shop) &&
+	review "$READER" v-gold.md && echo 403 >expect && test_cmp expect review.code &&
+	curl -s -o /dev/null -w "%{http_code}\n" --data-binary @v-gold.md "$GITSTORE_URL/api/v1/admission/review?repo=shop/catalog" >code &&
+	echo 401 >expect && test_cmp expect code &&
+	curl -s -o /dev/null -w "%{http_code}\n" -H "Authorization: Bearer $TOKEN" --data-binary @v-gold.md "$GITSTORE_URL/api/v1/admission/review" >code &&
+	echo 400 >expect && test_cmp expect code &&
+	echo "not a resource" >plain.txt && review "$TOKEN" plain.txt && echo 400 >expect && test_cmp expect review.code
+'
+
 test_done
