@@ -455,3 +455,106 @@ int gs_gitrepo_blob_prefix(gs_gitrepo *r, const char *blob_sha, char *buf, size_
 	*got = have;
 	return 0;
 }
+
+/* ---- commits for API writes ------------------------------------------- */
+
+int gs_gitrepo_commit_file(gs_gitrepo *r, const char *parent_sha, const char *path, const char *content, size_t len,
+			   const char *name, const char *email, const char *message, char out_sha[41], gs_error *err)
+{
+	git_index *index = NULL;
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	git_oid parent_id, tree_id, commit_id;
+	int rc, error = 0, has_parent = !gs_str_is_zero_oid(parent_sha);
+
+	if ((rc = git_index_new(&index)) < 0)
+		goto fail;
+	if (has_parent) {
+		git_tree *ptree = NULL;
+		if ((rc = git_oid_fromstr(&parent_id, parent_sha)) < 0 ||
+		    (rc = git_commit_lookup(&parent, r->repo, &parent_id)) < 0 || (rc = git_commit_tree(&ptree, parent)) < 0)
+			goto fail;
+		rc = git_index_read_tree(index, ptree);
+		git_tree_free(ptree);
+		if (rc < 0)
+			goto fail;
+	}
+	if (content) {
+		git_index_entry entry;
+		memset(&entry, 0, sizeof(entry));
+		entry.mode = GIT_FILEMODE_BLOB;
+		entry.path = path;
+		/* an in-memory index takes entries by id: write the blob first */
+		if ((rc = git_blob_create_from_buffer(&entry.id, r->repo, content, len)) < 0 ||
+		    (rc = git_index_add(index, &entry)) < 0)
+			goto fail;
+	} else if (!git_index_get_bypath(index, path, 0)) {
+		error = gs_error_set(err, GS_ENOTFOUND, "git", "%s is not in the tree", path);
+		goto out;
+	} else if ((rc = git_index_remove(index, path, 0)) < 0) {
+		goto fail;
+	}
+	if ((rc = git_index_write_tree_to(&tree_id, index, r->repo)) < 0 ||
+	    (rc = git_tree_lookup(&tree, r->repo, &tree_id)) < 0 || (rc = git_signature_now(&sig, name, email)) < 0)
+		goto fail;
+	{
+		const git_commit *parents[1] = {parent};
+		if ((rc = git_commit_create(&commit_id, r->repo, NULL, sig, sig, NULL, message, tree, has_parent ? 1 : 0,
+					    parents)) < 0)
+			goto fail;
+	}
+	git_oid_tostr(out_sha, 41, &commit_id);
+	goto out;
+fail:
+	error = gitrepo_error(err, rc, "commit");
+out:
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	git_index_free(index);
+	return error;
+}
+
+int gs_gitrepo_ref_cas(gs_gitrepo *r, const char *ref, const char *expect_sha, const char *new_sha, const char *log_message,
+		       gs_error *err)
+{
+	git_oid expect, target;
+	git_reference *out = NULL;
+	int rc;
+	if (git_oid_fromstr(&expect, expect_sha) < 0 || git_oid_fromstr(&target, new_sha) < 0)
+		return gs_error_set(err, GS_EINVALID, "git", "invalid object id");
+	if (gs_str_is_zero_oid(new_sha)) {
+		/* delete under the ref's lock, so the check and the removal
+		 * cannot be separated by another writer */
+		git_transaction *tx = NULL;
+		git_reference *cur = NULL;
+		int error = 0;
+		if ((rc = git_transaction_new(&tx, r->repo)) < 0 || (rc = git_transaction_lock_ref(tx, ref)) < 0) {
+			error = rc == GIT_ELOCKED ? gs_error_set(err, GS_ECONFLICT, "git", "%s is being updated", ref)
+						  : gitrepo_error(err, rc, ref);
+			goto del_out;
+		}
+		rc = git_reference_lookup(&cur, r->repo, ref);
+		if (rc == GIT_ENOTFOUND || (rc == 0 && (git_reference_type(cur) != GIT_REFERENCE_DIRECT ||
+							git_oid_cmp(git_reference_target(cur), &expect) != 0))) {
+			error = gs_error_set(err, GS_ECONFLICT, "git", "%s moved", ref);
+			goto del_out;
+		}
+		if (rc < 0 || (rc = git_transaction_remove(tx, ref)) < 0 || (rc = git_transaction_commit(tx)) < 0)
+			error = gitrepo_error(err, rc, ref);
+	del_out:
+		git_reference_free(cur);
+		git_transaction_free(tx);
+		return error;
+	}
+	/* zero expected: create only (force 0 fails if it exists) */
+	if (gs_str_is_zero_oid(expect_sha))
+		rc = git_reference_create(&out, r->repo, ref, &target, 0, log_message);
+	else
+		rc = git_reference_create_matching(&out, r->repo, ref, &target, 1, &expect, log_message);
+	git_reference_free(out);
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ELOCKED)
+		return gs_error_set(err, GS_ECONFLICT, "git", "%s moved concurrently", ref);
+	return rc < 0 ? gitrepo_error(err, rc, ref) : 0;
+}

@@ -73,6 +73,18 @@ int gs_gitrepo_blob_read(gs_gitrepo *r, const char *blob_sha, size_t max, char *
  * `git cat-file`). *got < n when the blob is shorter. */
 int gs_gitrepo_blob_prefix(gs_gitrepo *r, const char *blob_sha, char *buf, size_t n, size_t *got, gs_error *err);
 
+/* Builds a commit on top of parent_sha (zeros: a root commit) in which
+ * path holds content (content NULL: path removed), without moving any
+ * ref (the caller moves it through the ref journal). Author and committer
+ * are name <email> at the current time. GS_ENOTFOUND when removing a
+ * path the parent does not have. */
+int gs_gitrepo_commit_file(gs_gitrepo *r, const char *parent_sha, const char *path, const char *content, size_t len,
+			   const char *name, const char *email, const char *message, char out_sha[41], gs_error *err);
+/* Moves ref from expect_sha (zeros: must not exist) to new_sha (zeros:
+ * delete) only if it still has expect_sha. GS_ECONFLICT when it moved. */
+int gs_gitrepo_ref_cas(gs_gitrepo *r, const char *ref, const char *expect_sha, const char *new_sha, const char *log_message,
+		       gs_error *err);
+
 /* For a new ref: the merge base of new_sha with the first branch (other
  * than ref; prefer_ref first if it exists) that shares history, so only
  * what the push brings is diffed. Zeros when nothing is shared. */
