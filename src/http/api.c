@@ -196,10 +196,6 @@ static MHD_Result_t api_events(gs_req *req)
 
 /* ---- SSE ---------------------------------------------------------------- */
 
-typedef struct sse_fill {
-	gs_req *req;
-} sse_fill;
-
 static int sse_cb(int64_t logseq, const char *type, const char *json, void *payload)
 {
 	gs_req *req = payload;

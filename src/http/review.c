@@ -30,21 +30,12 @@ typedef struct review_view {
 static int review_lookup(void *p, const char *kind, const char *name, gs_adm_object *out)
 {
 	review_view *v = p;
-	gs_resrow row;
 	gs_error err = GS_ERROR_INIT;
-	json_t *obj, *spec;
-	int error = gs_resstore_get(v->db, v->ns, kind, name, &row, &err);
-	if (error == GS_ENOTFOUND)
-		return 0;
-	if (error < 0)
-		return -1;
-	if (!row.admitted) {
-		gs_resrow_release(&row);
-		return 0;
-	}
-	spec = json_loads(row.spec, 0, NULL);
-	obj = json_pack("{s:s, s:s, s:o}", "kind", row.kind, "name", row.name, "spec", spec ? spec : json_object());
-	gs_resrow_release(&row);
+	json_t *spec = NULL, *obj;
+	int found = gs_resstore_admitted_spec(v->db, v->ns, kind, name, &spec, &err);
+	if (found <= 0)
+		return found;
+	obj = json_pack("{s:s, s:s, s:o}", "kind", kind, "name", name, "spec", spec);
 	json_array_append_new(v->keep, obj);
 	out->kind = json_string_value(json_object_get(obj, "kind"));
 	out->ns = v->ns;

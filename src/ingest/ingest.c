@@ -305,10 +305,9 @@ static int identity_leaving(const ing_batch *b, const char *kind, const char *na
 static int view_lookup(void *p, const char *kind, const char *name, gs_adm_object *out)
 {
 	ing_view *v = p;
-	json_t *spec;
-	gs_resrow row;
 	gs_error err = GS_ERROR_INIT;
-	int error;
+	json_t *spec = NULL;
+	int found;
 	for (size_t i = 0; i < v->b->n; i++) {
 		const ing_entry *e = &v->b->v[i];
 		if (entry_valid_version(e) && strcmp(e->res->kind, kind) == 0 && strcmp(e->res->name, name) == 0) {
@@ -322,23 +321,13 @@ static int view_lookup(void *p, const char *kind, const char *name, gs_adm_objec
 	}
 	if (identity_leaving(v->b, kind, name))
 		return 0;
-	error = gs_resstore_get(v->db, v->iev->repo.ns, kind, name, &row, &err);
-	if (error == GS_ENOTFOUND)
-		return 0;
-	if (error < 0)
-		return -1;
-	if (!row.admitted) {
-		gs_resrow_release(&row);
-		return 0;
-	}
+	if ((found = gs_resstore_admitted_spec(v->db, v->iev->repo.ns, kind, name, &spec, &err)) <= 0)
+		return found;
 	if (v->ncache == v->capcache) {
 		v->capcache = v->capcache ? v->capcache * 2 : 16;
 		v->cache = gs_xrealloc(v->cache, v->capcache * sizeof(*v->cache));
 	}
-	spec = json_loads(row.spec, 0, NULL);
-	v->cache[v->ncache] = json_pack("{s:s, s:s, s:o}", "kind", row.kind, "name", row.name, "spec",
-					spec ? spec : json_object());
-	gs_resrow_release(&row);
+	v->cache[v->ncache] = json_pack("{s:s, s:s, s:o}", "kind", kind, "name", name, "spec", spec);
 	out->kind = json_string_value(json_object_get(v->cache[v->ncache], "kind"));
 	out->ns = v->iev->repo.ns;
 	out->name = json_string_value(json_object_get(v->cache[v->ncache], "name"));

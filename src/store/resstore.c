@@ -243,3 +243,24 @@ int gs_resstore_sku_owner(gs_db *db, const char *ns, const char *sku, const char
 	gs_db__done(st);
 	return error;
 }
+
+int gs_resstore_admitted_spec(gs_db *db, const char *ns, const char *kind, const char *name, json_t **out,
+			      gs_error *err)
+{
+	gs_resrow row;
+	int error = gs_resstore_get(db, ns, kind, name, &row, err);
+	*out = NULL;
+	if (error == GS_ENOTFOUND) {
+		gs_error_clear(err);
+		return 0;
+	}
+	if (error < 0)
+		return error;
+	if (row.admitted) {
+		*out = json_loads(row.spec, 0, NULL);
+		if (!*out)
+			*out = json_object();
+	}
+	gs_resrow_release(&row);
+	return *out ? 1 : 0;
+}

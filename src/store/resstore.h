@@ -15,6 +15,7 @@
 #ifndef GS_RESSTORE_H
 #define GS_RESSTORE_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "store/db.h"
@@ -58,6 +59,11 @@ int gs_resstore_each_in_repo(gs_db *db, const char *repo_uid, gs_resstore_cb cb,
  * name `after` (pagination by name), at most limit rows. */
 int gs_resstore_list(gs_db *db, const char *ns, const char *kind, int admitted_only, const char *after, int limit,
 		     gs_resstore_cb cb, void *payload, gs_error *err);
+
+/* The spec of the ADMITTED resource ns/kind/name as a new JSON object
+ * (*out, caller-owned): 1 found, 0 not found or never admitted, <0 error. */
+int gs_resstore_admitted_spec(gs_db *db, const char *ns, const char *kind, const char *name, json_t **out,
+			      gs_error *err);
 
 /* The admitted ProductVariant of ns other than `except` whose spec.sku is
  * sku (the oldest if several): 1 with owner filled, 0 none. */
