@@ -516,6 +516,47 @@ out:
 	return error;
 }
 
+int gs_gitrepo_path_blob(gs_gitrepo *r, const char *commit_sha, const char *path, char out[41], gs_error *err)
+{
+	git_oid id;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	int rc, error = 0;
+	if (git_oid_fromstr(&id, commit_sha) < 0)
+		return gs_error_set(err, GS_EINVALID, "git", "invalid object id");
+	if ((rc = git_commit_lookup(&commit, r->repo, &id)) < 0 || (rc = git_commit_tree(&tree, commit)) < 0) {
+		error = gitrepo_error(err, rc, commit_sha);
+		goto out;
+	}
+	rc = git_tree_entry_bypath(&entry, tree, path);
+	if (rc == GIT_ENOTFOUND || (rc == 0 && git_tree_entry_filemode(entry) != GIT_FILEMODE_BLOB &&
+				    git_tree_entry_filemode(entry) != GIT_FILEMODE_BLOB_EXECUTABLE)) {
+		error = gs_error_set(err, GS_ENOTFOUND, "git", "%s is not a file in %.12s", path, commit_sha);
+		goto out;
+	}
+	if (rc < 0) {
+		error = gitrepo_error(err, rc, path);
+		goto out;
+	}
+	git_oid_tostr(out, 41, git_tree_entry_id(entry));
+out:
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return error;
+}
+
+int gs_gitrepo_blob_hash(const char *content, size_t len, char out[41], gs_error *err)
+{
+	git_oid id;
+	int rc = git_odb_hash(&id, content, len, GIT_OBJECT_BLOB);
+	if (rc < 0)
+		return gitrepo_error(err, rc, "hash");
+	git_oid_tostr(out, 41, &id);
+	return 0;
+}
+
 int gs_gitrepo_ref_cas(gs_gitrepo *r, const char *ref, const char *expect_sha, const char *new_sha, const char *log_message,
 		       gs_error *err)
 {

@@ -80,6 +80,11 @@ int gs_gitrepo_blob_prefix(gs_gitrepo *r, const char *blob_sha, char *buf, size_
  * path the parent does not have. */
 int gs_gitrepo_commit_file(gs_gitrepo *r, const char *parent_sha, const char *path, const char *content, size_t len,
 			   const char *name, const char *email, const char *message, char out_sha[41], gs_error *err);
+/* The blob at path in commit_sha's tree (regular files only):
+ * GS_ENOTFOUND when absent (or not a file). */
+int gs_gitrepo_path_blob(gs_gitrepo *r, const char *commit_sha, const char *path, char out[41], gs_error *err);
+/* The blob id content would get (git hash-object), without writing. */
+int gs_gitrepo_blob_hash(const char *content, size_t len, char out[41], gs_error *err);
 /* Moves ref from expect_sha (zeros: must not exist) to new_sha (zeros:
  * delete) only if it still has expect_sha. GS_ECONFLICT when it moved. */
 int gs_gitrepo_ref_cas(gs_gitrepo *r, const char *ref, const char *expect_sha, const char *new_sha, const char *log_message,

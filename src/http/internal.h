@@ -98,7 +98,16 @@ void gs_githttp_complete(gs_req *req);
 MHD_Result_t gs_review_handle(gs_req *req);
 
 /* resapi.c */
+struct gs_resrow;
 MHD_Result_t gs_resapi_handle(gs_req *req, const char *url);
+/* The kind a plural names ("products" -> "Product"), or NULL; includes
+ * "namespaces". */
+const char *gs_resapi__kind(const char *plural, size_t len);
+/* A stored row as the API shows it (new reference). */
+json_t *gs_resapi__object(const struct gs_resrow *r);
+
+/* writeapi.c */
+MHD_Result_t gs_writeapi_handle(gs_req *req, const char *url, const char *method);
 
 /* api.c */
 MHD_Result_t gs_api_handle(gs_req *req, const char *url, const char *method);

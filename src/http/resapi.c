@@ -30,7 +30,7 @@ static const struct {
 	       {"collections", "Collection"},
 	       {"namespaces", "Namespace"}};
 
-static const char *kind_of(const char *plural, size_t len)
+const char *gs_resapi__kind(const char *plural, size_t len)
 {
 	for (size_t i = 0; i < sizeof(PLURALS) / sizeof(PLURALS[0]); i++)
 		if (strlen(PLURALS[i].plural) == len && strncmp(PLURALS[i].plural, plural, len) == 0)
@@ -47,7 +47,7 @@ static json_t *load_or(const char *text, json_t *fallback)
 	return j;
 }
 
-static json_t *resource_object(const gs_resrow *r)
+json_t *gs_resapi__object(const gs_resrow *r)
 {
 	char created[40];
 	char rv[24];
@@ -93,7 +93,7 @@ static int list_row(const gs_resrow *r, void *payload)
 			json_decref(labels);
 			return 1;
 		}
-		json_array_append_new(c->items, resource_object(r));
+		json_array_append_new(c->items, gs_resapi__object(r));
 	}
 	json_decref(labels);
 	return 0;
@@ -177,7 +177,7 @@ static MHD_Result_t resapi_get(gs_req *req, const char *ns, const char *kind, co
 	}
 	if (error < 0)
 		return gs_http__send_error(req->conn, 503, "unavailable", err.msg);
-	ret = send_json(req, 200, resource_object(&r));
+	ret = send_json(req, 200, gs_resapi__object(&r));
 	gs_resrow_release(&r);
 	return ret;
 }
@@ -204,7 +204,7 @@ MHD_Result_t gs_resapi_handle(gs_req *req, const char *url)
 		snprintf(namebuf, sizeof(namebuf), "%s", slash + 1);
 		name = namebuf;
 	}
-	if (!gs_str_is_dns_label(ns) || !(kind = kind_of(plural, plen)))
+	if (!gs_str_is_dns_label(ns) || !(kind = gs_resapi__kind(plural, plen)))
 		return gs_http__send_error(req->conn, 404, "not_found", "no such resource type");
 	if (!gs_principal_can(&req->who, ns, GS_ROLE_READER))
 		return gs_http__send_error(req->conn, 403, "forbidden", "reading resources needs the reader role on the namespace");

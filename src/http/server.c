@@ -151,6 +151,13 @@ static int is_git_url(const char *url)
 	return strstr(url, "/info/refs") || strstr(url, "/git-upload-pack") || strstr(url, "/git-receive-pack");
 }
 
+/* Routes whose request body is a resource file (buffered, bounded). */
+static int takes_body(const char *url, const char *method)
+{
+	return (strcmp(url, "/api/v1/admission/review") == 0 && strcmp(method, "POST") == 0) ||
+	       (gs_str_has_prefix(url, "/api/v1/repos/") && strcmp(method, "PUT") == 0);
+}
+
 static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				   const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -168,7 +175,7 @@ static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const
 	if (!gs_str_has_prefix(url, "/api/") && strcmp(url, "/healthz") != 0 && strcmp(url, "/metrics") != 0 &&
 	    is_git_url(url))
 		return gs_githttp_handle(req, url, method, upload, upload_size);
-	if (strcmp(url, "/api/v1/admission/review") == 0 && strcmp(method, "POST") == 0) {
+	if (takes_body(url, method)) {
 		/* a resource file as the body, bounded like a pushed file */
 		if (!req->body_init) { /* first call: headers only */
 			gs_buf_init(&req->body, GS_MAX_RESOURCE_FILE_BYTES);
@@ -183,7 +190,9 @@ static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const
 		}
 		if (req->failed)
 			return gs_http__send_error(conn, 413, "file_too_large", "the resource file exceeds 1 MiB");
-		return gs_review_handle(req);
+		if (strcmp(method, "POST") == 0)
+			return gs_review_handle(req);
+		return gs_writeapi_handle(req, url, method);
 	}
 	if (*upload_size) { /* the other API routes take no body */
 		*upload_size = 0;
@@ -192,6 +201,8 @@ static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const
 	}
 	if (req->failed)
 		return gs_http__send_error(conn, 413, "body_not_allowed", "this route takes no request body");
+	if (gs_str_has_prefix(url, "/api/v1/repos/") && strcmp(method, "DELETE") == 0)
+		return gs_writeapi_handle(req, url, method);
 	return gs_api_handle(req, url, method);
 }
 

@@ -32,7 +32,7 @@
 #include "util/str.h"
 #include "util/time.h"
 
-#define INGEST_CURSOR "catalog"
+#define INGEST_CURSOR GS_CURSOR_CATALOG
 #define INGEST_BATCH 20
 /* error records inlined per validation-failed event */
 #define INGEST_ERRORS_BUDGET (32 * 1024)
@@ -797,8 +797,14 @@ static int emit_version(ing_out *o, ing_write *w, const ing_event *iev, ing_entr
 		json_object_set(data, "conditions", json_object_get(review, "conditions"));
 		json_decref(review);
 	}
-	if (!accepted)
+	if (!accepted) {
+		int truncated = 0;
 		json_object_set_new(data, "reason", json_pack("{s:s, s:s}", "code", e->adm.reason, "message", e->adm.message));
+		/* the whole verdict in one event: what an API write answers */
+		json_object_set_new(data, "errors", errors_json(&e->adm.errors, &truncated));
+		if (truncated)
+			json_object_set_new(data, "errorsTruncated", json_true());
+	}
 	return 0;
 }
 

@@ -64,6 +64,9 @@ struct gs_refs {
 	refs_session *sessions;
 	refs_inflight *inflight;
 	const char *fault; /* GITSTORE_TEST_FAULT: test-only crash points */
+	/* API writes of one repository run one at a time (striped by
+	 * repository uid): they never race each other, only pushes */
+	pthread_mutex_t api_mu[16];
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -184,6 +187,15 @@ static int session_covers(gs_refs *r, const char *push_id, const gs_ref_update *
 	return covers;
 }
 
+static void session_mark_rejected(gs_refs *r, const char *push_id)
+{
+	refs_session *s;
+	pthread_mutex_lock(&r->mu);
+	if ((s = session_find_locked(r, push_id)))
+		s->rejected = 1;
+	pthread_mutex_unlock(&r->mu);
+}
+
 static int inflight_busy_locked(gs_refs *r, const char *repo_uid, const char *ref, const char *push_id)
 {
 	for (refs_inflight *f = r->inflight; f; f = f->next)
@@ -257,10 +269,14 @@ int gs_refs_new(gs_refs **out, const gs_refs_ctx *ctx, gs_error *err)
 	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->cv, &a);
 	pthread_condattr_destroy(&a);
+	for (size_t i = 0; i < sizeof(r->api_mu) / sizeof(r->api_mu[0]); i++)
+		pthread_mutex_init(&r->api_mu[i], NULL);
 	r->fault = getenv("GITSTORE_TEST_FAULT");
 	*out = r;
 	return 0;
 }
+
+const gs_refs_ctx *gs_refs_context(const gs_refs *r) { return &r->ctx; }
 
 void gs_refs_free(gs_refs *r)
 {
@@ -278,6 +294,8 @@ void gs_refs_free(gs_refs *r)
 		free(f->ref);
 		free(f);
 	}
+	for (size_t i = 0; i < sizeof(r->api_mu) / sizeof(r->api_mu[0]); i++)
+		pthread_mutex_destroy(&r->api_mu[i]);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
 	free(r->data_dir);
@@ -601,14 +619,20 @@ int gs_refs_push_begin(gs_refs *r, const gs_repo_info *repo, const gs_principal 
 int gs_refs_reject_transport(gs_refs *r, const gs_repo_info *repo, const gs_principal *who, const char *code,
 			     const char *message, gs_error *err)
 {
+	return gs_refs_reject_early(r, repo, who, "git", "transport", code, message, err);
+}
+
+int gs_refs_reject_early(gs_refs *r, const gs_repo_info *repo, const gs_principal *who, const char *via,
+			 const char *stage, const char *code, const char *message, gs_error *err)
+{
 	char push_id[37];
 	gs_db *db;
 	int error;
 	if ((error = gs_uuid_v4(push_id, err)) < 0)
 		return error;
 	db = gs_dbpool_get(r->ctx.pool);
-	error = record_rejection(r, db, 0, NULL, repo, push_id, who->user, "git", "transport", code, message, NULL, 0,
-				 NULL, NULL, err);
+	error = record_rejection(r, db, 0, NULL, repo, push_id, who->user, via, stage, code, message, NULL, 0, NULL,
+				 NULL, err);
 	gs_dbpool_put(r->ctx.pool, db);
 	return error;
 }
@@ -859,61 +883,83 @@ static int prerecv_catalog(gs_refs *r, const refs_session *s, const gs_repo_sett
 	return refused;
 }
 
-static json_t *hook_pre_receive(gs_refs *r, const char *push_id, const char *quarantine, gs_ref_update *u, size_t n)
+/* The pre-receive checks of u for session s: authorisation, then the
+ * catalog files. Returns 0 when allowed; 1 when refused, with the
+ * refusal recorded (push-rejected at stage), the git text in msg and,
+ * when refusal is not NULL, *refusal = {code, message, forbidden,
+ * errors?, errorCount?} (caller-owned). */
+static int refs_precheck(gs_refs *r, const refs_session *s, const char *quarantine, const char *stage,
+			 gs_ref_update *u, size_t n, gs_buf *msg, json_t **refusal)
 {
-	refs_session s;
 	gs_refpolicy pol;
 	gs_repo_settings set;
 	gs_gitrepo *git = NULL;
-	gs_buf msg;
 	gs_error err = GS_ERROR_INIT;
 	const char **codes = NULL;
 	const char *first_code = NULL;
 	char first_msg[384] = "";
-	json_t *out = NULL, *extra = NULL;
+	json_t *extra = NULL;
 	size_t refused;
 	gs_db *db;
 
-	if (!session_copy(r, push_id, &s))
-		return reply(1, "gitstore: no active push session (daemon restarted?); push refused, retry\n");
 	db = gs_dbpool_get(r->ctx.pool);
-	if (gs_reposettings_load(db, s.repo.uid, &set, &err) < 0) {
+	if (gs_reposettings_load(db, s->repo.uid, &set, &err) < 0) {
 		gs_dbpool_put(r->ctx.pool, db);
-		return reply(1, "gitstore: repository settings unreadable; push refused\n");
+		/* fail closed: unknown settings, unknown rules */
+		gs_buf_printf(msg, NULL, "gitstore: repository settings unreadable; push refused\n");
+		if (refusal)
+			*refusal = json_pack("{s:s, s:s, s:b}", "code", "settings_unreadable", "message",
+					     "repository settings unreadable", "forbidden", 0);
+		return 1;
 	}
 	gs_dbpool_put(r->ctx.pool, db);
-	gs_buf_init(&msg, 1024 * 1024);
 	memset(&pol, 0, sizeof(pol));
-	pol.system_repo = strcmp(s.repo.name, GS_SYSTEM_REPO) == 0;
+	pol.system_repo = strcmp(s->repo.name, GS_SYSTEM_REPO) == 0;
 	pol.draft_branch = set.draft_branch;
 	codes = gs_xcalloc(n + 1, sizeof(*codes));
-	refused = prerecv_authorize(r, &s, &pol, &git, quarantine, u, n, codes, &first_code, first_msg,
-				    sizeof(first_msg), &msg);
-	if (!refused)
-		refused = (size_t)prerecv_catalog(r, &s, &set, &git, quarantine, u, n, &msg, &first_code, first_msg,
+	refused = prerecv_authorize(r, s, &pol, &git, quarantine, u, n, codes, &first_code, first_msg,
+				    sizeof(first_msg), msg);
+	if (refused && refusal)
+		*refusal = json_pack("{s:s, s:s, s:b}", "code", first_code, "message", first_msg, "forbidden", 1);
+	if (!refused) {
+		refused = (size_t)prerecv_catalog(r, s, &set, &git, quarantine, u, n, msg, &first_code, first_msg,
 						  sizeof(first_msg), &extra);
+		if (refused && refusal) {
+			*refusal = json_pack("{s:s, s:s, s:b}", "code", first_code, "message", first_msg, "forbidden", 0);
+			if (extra)
+				json_object_update(*refusal, extra);
+		}
+	}
 	if (refused) {
 		db = gs_dbpool_get(r->ctx.pool);
 		gs_error_clear(&err);
-		if (record_rejection(r, db, 0, NULL, &s.repo, push_id, s.who.user, s.via, "pre-receive", first_code,
+		if (record_rejection(r, db, 0, NULL, &s->repo, s->push_id, s->who.user, s->via, stage, first_code,
 				     first_msg, u, n, codes, extra, &err) < 0)
-			GS_LOG(GS_LOG_ERROR, "refs", "push %s: push-rejected not recorded: %s", push_id, err.msg);
+			GS_LOG(GS_LOG_ERROR, "refs", "push %s: push-rejected not recorded: %s", s->push_id, err.msg);
 		gs_dbpool_put(r->ctx.pool, db);
-		pthread_mutex_lock(&r->mu);
-		{
-			refs_session *live = session_find_locked(r, push_id);
-			if (live)
-				live->rejected = 1;
-		}
-		pthread_mutex_unlock(&r->mu);
+		session_mark_rejected(r, s->push_id);
+	}
+	json_decref(extra);
+	gs_gitrepo_close(git);
+	free(codes);
+	return refused ? 1 : 0;
+}
+
+static json_t *hook_pre_receive(gs_refs *r, const char *push_id, const char *quarantine, gs_ref_update *u, size_t n)
+{
+	refs_session s;
+	gs_buf msg;
+	json_t *out;
+
+	if (!session_copy(r, push_id, &s))
+		return reply(1, "gitstore: no active push session (daemon restarted?); push refused, retry\n");
+	gs_buf_init(&msg, 1024 * 1024);
+	if (refs_precheck(r, &s, quarantine, "pre-receive", u, n, &msg, NULL)) {
 		gs_buf_printf(&msg, NULL, "gitstore: push refused; no ref was changed\n");
 		out = reply(1, msg.ptr);
 	} else {
 		out = reply(0, "");
 	}
-	json_decref(extra);
-	gs_gitrepo_close(git);
-	free(codes);
 	gs_buf_release(&msg);
 	return out;
 }
@@ -1089,6 +1135,86 @@ static json_t *hook_post_receive(gs_refs *r, const char *push_id)
 		GS_LOG(GS_LOG_WARN, "refs", "push %s: post-receive: %s", push_id, err.msg);
 	gs_dbpool_put(r->ctx.pool, db);
 	return reply(0, "");
+}
+
+/* ---- API writes ------------------------------------------------------------ */
+
+static pthread_mutex_t *api_stripe(gs_refs *r, const char *repo_uid)
+{
+	char h[GS_SHA256_HEX];
+	gs_sha256_hex(h, repo_uid, strlen(repo_uid));
+	return &r->api_mu[strtoul((char[3]){h[0], h[1], 0}, NULL, 16) % (sizeof(r->api_mu) / sizeof(r->api_mu[0]))];
+}
+
+void gs_refs_api_lock(gs_refs *r, const char *repo_uid) { pthread_mutex_lock(api_stripe(r, repo_uid)); }
+void gs_refs_api_unlock(gs_refs *r, const char *repo_uid) { pthread_mutex_unlock(api_stripe(r, repo_uid)); }
+
+int gs_refs_api_refuse(gs_refs *r, const char *push_id, const gs_ref_update *u, const char *code, const char *message,
+		       json_t *extra, gs_error *err)
+{
+	refs_session s;
+	gs_db *db;
+	int error;
+	if (!session_copy(r, push_id, &s))
+		return gs_error_set(err, GS_ENOTFOUND, "refs", "no session for push %s", push_id);
+	db = gs_dbpool_get(r->ctx.pool);
+	error = record_rejection(r, db, 0, NULL, &s.repo, push_id, s.who.user, s.via, "api", code, message, u, 1,
+				 (const char *[]){code}, extra, err);
+	gs_dbpool_put(r->ctx.pool, db);
+	session_mark_rejected(r, push_id);
+	return error;
+}
+
+static int reply_failed(json_t *rep, gs_error *err)
+{
+	int failed = json_integer_value(json_object_get(rep, "exit")) != 0;
+	if (failed)
+		gs_error_set(err, GS_EUNAVAILABLE, "refs", "%s", json_string_value(json_object_get(rep, "message")));
+	json_decref(rep);
+	return failed;
+}
+
+int gs_refs_api_apply(gs_refs *r, const char *push_id, const gs_ref_update *u0, json_t **refusal, gs_error *err)
+{
+	refs_session s;
+	gs_ref_update u = *u0;
+	gs_gitrepo *git = NULL;
+	gs_buf msg;
+	char *path;
+	int error, refused;
+
+	*refusal = NULL;
+	if (!session_copy(r, push_id, &s))
+		return gs_error_set(err, GS_ENOTFOUND, "refs", "no session for push %s", push_id);
+	gs_buf_init(&msg, 1024 * 1024);
+	refused = refs_precheck(r, &s, NULL, "api", &u, 1, &msg, refusal);
+	gs_buf_release(&msg);
+	if (refused)
+		return gs_error_set(err, GS_EINVALID, "refs", "%s",
+				    json_string_value(json_object_get(*refusal, "message")));
+	/* the same journal as a push: durable intent, the ref move, then
+	 * the events (what git's reference-transaction hook drives) */
+	if (reply_failed(hook_prepared(r, push_id, s.repo.uid, &u, 1), err))
+		return GS_EUNAVAILABLE;
+	path = gs_gitrepo_path(r->data_dir, s.repo.uid);
+	error = gs_gitrepo_open(&git, path, NULL, err);
+	free(path);
+	if (error == 0)
+		error = gs_gitrepo_ref_cas(git, u.ref, u.old_sha, u.new_sha, "gitstore: API write", err);
+	gs_gitrepo_close(git);
+	if (error < 0) {
+		gs_error ignore = GS_ERROR_INIT;
+		json_decref(hook_aborted(r, push_id, &u, 1));
+		if (error == GS_ECONFLICT) {
+			*refusal = json_pack("{s:s, s:s, s:b}", "code", "ref_conflict", "message",
+					     "the draft branch moved while this write was being prepared; retry", "forbidden", 0);
+			gs_refs_api_refuse(r, push_id, &u, "ref_conflict",
+					   "the draft branch moved while this write was being prepared", NULL, &ignore);
+		}
+		return error;
+	}
+	json_decref(hook_committed(r, push_id, s.repo.uid, &u, 1));
+	return 0;
 }
 
 json_t *gs_refs_hook(gs_refs *r, json_t *req)

@@ -47,6 +47,8 @@ typedef struct gs_refs_ctx {
 
 int gs_refs_new(gs_refs **out, const gs_refs_ctx *ctx, gs_error *err);
 void gs_refs_free(gs_refs *r);
+/* The context the engine was made with (paths, pool, notifier). */
+const gs_refs_ctx *gs_refs_context(const gs_refs *r);
 
 /* Registers a push by who on repo; cmds (may be NULL) are the ref
  * commands the client sent. Fills push_id. */
@@ -59,6 +61,10 @@ void gs_refs_push_end(gs_refs *r, const char *push_id);
  * push-rejected event with stage "transport" and no refs. */
 int gs_refs_reject_transport(gs_refs *r, const gs_repo_info *repo, const gs_principal *who, const char *code,
 			     const char *message, gs_error *err);
+/* The same for a refusal at another stage ("api": an API write refused
+ * for its role), with via the caller's channel. */
+int gs_refs_reject_early(gs_refs *r, const gs_repo_info *repo, const gs_principal *who, const char *via,
+			 const char *stage, const char *code, const char *message, gs_error *err);
 
 /* Handles one hook request (see git/hooksock.h); returns the reply. */
 json_t *gs_refs_hook(gs_refs *r, json_t *req);
@@ -70,6 +76,26 @@ json_t *gs_refs_hook(gs_refs *r, json_t *req);
 #define GS_UPD_EVENTS_ONLY 1
 #define GS_UPD_KEEP_ZERO 2
 int gs_refs_parse_updates(json_t *arr, int flags, gs_ref_update **out, size_t *n, gs_error *err);
+
+/* API writes (refs/apiwrite.c drives these). A write is a push session
+ * (gs_refs_push_begin with via "api" and its one command, then
+ * gs_refs_push_end) whose ref change the daemon makes itself:
+ * gs_refs_api_apply runs the pre-receive checks (stage "api"), writes
+ * the intent, moves the ref by compare-and-swap and appends the ref
+ * events with push-completed -- the push path minus receive-pack.
+ * Returns 0 when the ref moved; GS_EINVALID when refused (*refusal =
+ * {code, message, forbidden, errors?, errorCount?}, caller-owned, and
+ * the push-rejected is recorded); GS_ECONFLICT when the ref moved
+ * meanwhile (also recorded, *refusal set). */
+int gs_refs_api_apply(gs_refs *r, const char *push_id, const gs_ref_update *u, json_t **refusal, gs_error *err);
+/* Records a refusal of an API write decided outside the shared checks
+ * (push-rejected, stage "api"); extra fields are merged into its data. */
+int gs_refs_api_refuse(gs_refs *r, const char *push_id, const gs_ref_update *u, const char *code, const char *message,
+		       json_t *extra, gs_error *err);
+/* Serialises API writes per repository (held from reading the branch
+ * to the ref move). */
+void gs_refs_api_lock(gs_refs *r, const char *repo_uid);
+void gs_refs_api_unlock(gs_refs *r, const char *repo_uid);
 
 /* Start-up recovery and full reconcile (idempotent). */
 int gs_refs_recover(gs_refs *r, gs_error *err);
