@@ -147,6 +147,11 @@ _Static_assert(GS_MAX_EVENTS_PAGE >= GS_DEFAULT_EVENTS_PAGE, "page bounds");
 _Static_assert(GS_MAX_EVENT_BYTES <= 1024 * 1024, "events are kept small");
 _Static_assert(GS_MAX_INLINE_REFS_BYTES + 8192 < GS_MAX_EVENT_BYTES, "inline refs must fit an event");
 
+/* Stored resources whose conditions one ref event may re-evaluate
+ * because something they refer to changed (the rest wait for their own
+ * next version). */
+#define GS_MAX_RECHECK 1000
+
 /* How long an API write waits for the catalog worker to admit its
  * commit before answering 202 (admission still pending). */
 #define GS_API_ADMISSION_WAIT_MS 10000

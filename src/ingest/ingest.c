@@ -724,6 +724,24 @@ static void write_delete(ing_write *w, const char *uid)
 	snprintf(w->deletes[w->ndel++], 40, "%s", uid);
 }
 
+/* Deep copy of a stored row. */
+static void row_dup(gs_resrow *dst, const gs_resrow *src)
+{
+	*dst = *src; /* shallow: re-own the strings below */
+	dst->path = gs_xstrdup(src->path);
+	dst->api_version = gs_xstrdup(src->api_version);
+	dst->labels = gs_xstrdup(src->labels);
+	dst->annotations = gs_xstrdup(src->annotations);
+	dst->spec = gs_xstrdup(src->spec);
+	dst->body = gs_xmalloc(src->body_len + 1);
+	memcpy(dst->body, src->body, src->body_len);
+	dst->body[src->body_len] = 0;
+	dst->content_hash = gs_xstrdup(src->content_hash);
+	dst->revision = gs_xstrdup(src->revision);
+	dst->blob_sha = gs_xstrdup(src->blob_sha ? src->blob_sha : "");
+	dst->status = gs_xstrdup(src->status ? src->status : "{}");
+}
+
 static void write_release(ing_write *w)
 {
 	for (size_t i = 0; i < w->nrows; i++)
@@ -826,17 +844,9 @@ static void emit_unparsable(ing_out *o, ing_write *w, const ing_event *iev, ing_
 	if (e->has_old_row && !e->deletes_old) {
 		gs_resrow *row = write_row(w);
 		const gs_resrow *r = &e->old_row;
-		memset(row, 0, sizeof(*row));
-		*row = *r; /* shallow: re-own the strings below */
-		row->path = gs_xstrdup(r->path);
-		row->api_version = gs_xstrdup(r->api_version);
-		row->labels = gs_xstrdup(r->labels);
-		row->annotations = gs_xstrdup(r->annotations);
-		row->spec = gs_xstrdup(r->spec);
-		row->body = gs_xmalloc(r->body_len + 1);
-		memcpy(row->body, r->body, r->body_len + 1);
-		row->content_hash = gs_xstrdup(r->content_hash);
-		row->revision = gs_xstrdup(r->revision);
+		row_dup(row, r);
+		free(row->blob_sha);
+		free(row->status);
 		row->blob_sha = gs_xstrdup(e->new_blob);
 		row->status = status_text(r->status, r->generation, NULL, iev->new_sha, &e->errs, now);
 		row->resource_version++;
@@ -889,6 +899,223 @@ static int ingest_emit(const ing_event *iev, ing_batch *b, ing_out *o, ing_write
 		free(order);
 	}
 	return 0;
+}
+
+/* ---- dependents: re-checked when what they refer to changes -------------- */
+
+/* Who refers to a kind, through which spec field (catalog-format.md 5.4). */
+static const struct {
+	const char *target;
+	const char *kind;
+	const char *field;
+} REFERRERS[] = {{"Product", "ProductVariant", "productRef"},
+		 {"Product", "Collection", "targetRef"},
+		 {"CategoryTaxonomy", "Product", "categoryRef"},
+		 {"CategoryTaxonomy", "CategoryTaxonomy", "parentRef"}};
+
+typedef struct recheck_ctx {
+	ing_view *view;
+	const ing_event *iev;
+	ing_batch *b;
+	ing_out *o;
+	ing_write *w;
+	const char *now;
+	json_t *queue;    /* [[kind, name], ...] identities whose referrers to re-check */
+	json_t *seen;     /* {"Kind/name": true} re-checked already */
+	const char *cause_kind, *cause_name;
+	size_t done;
+} recheck_ctx;
+
+/* The batch decided this identity itself (new version or removal). */
+static int in_batch(const ing_batch *b, const char *kind, const char *name)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const ing_entry *e = &b->v[i];
+		if (e->res && has_identity(e) && strcmp(e->res->kind, kind) == 0 && strcmp(e->res->name, name) == 0)
+			return 1;
+		if (e->has_old_row && strcmp(e->old_row.kind, kind) == 0 && strcmp(e->old_row.name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 when the checks' conditions differ from the stored ones. */
+static int conditions_changed(json_t *old_status, const gs_adm_response *adm)
+{
+	json_t *conds = json_object_get(old_status, "conditions"), *c;
+	size_t i, have = 0;
+	json_array_foreach(conds, i, c) {
+		const char *type = json_string_value(json_object_get(c, "type"));
+		int found = 0;
+		if (!type || strcmp(type, "AdmissionAccepted") == 0)
+			continue;
+		have++;
+		for (int k = 0; k < adm->nconds && !found; k++) {
+			const gs_adm_condition *n = &adm->conds[k];
+			found = strcmp(n->type, type) == 0 &&
+				strcmp(json_string_value(json_object_get(c, "status")) ? json_string_value(json_object_get(c, "status")) : "",
+				       n->status ? "True" : "False") == 0 &&
+				json_string_value(json_object_get(c, "reason")) &&
+				strcmp(json_string_value(json_object_get(c, "reason")), n->reason) == 0 &&
+				json_string_value(json_object_get(c, "message")) &&
+				strcmp(json_string_value(json_object_get(c, "message")), n->message) == 0;
+		}
+		if (!found)
+			return 1;
+	}
+	return have != (size_t)adm->nconds;
+}
+
+/* The stored status with the checks' conditions replaced (AdmissionAccepted
+ * and everything else kept). */
+static char *recheck_status(json_t *old_status, int64_t generation, const gs_adm_response *adm, const char *now)
+{
+	json_t *st = json_deep_copy(old_status), *conds = json_array(), *c;
+	size_t i;
+	char *text;
+	json_array_foreach(json_object_get(old_status, "conditions"), i, c) {
+		const char *type = json_string_value(json_object_get(c, "type"));
+		if (type && strcmp(type, "AdmissionAccepted") == 0)
+			json_array_append(conds, c);
+	}
+	for (int k = 0; k < adm->nconds; k++)
+		json_array_append_new(conds, condition(old_status, adm->conds[k].type, adm->conds[k].status, generation,
+						       adm->conds[k].reason, adm->conds[k].message, now));
+	json_object_set_new(st, "conditions", conds);
+	text = json_dumps(st, JSON_COMPACT);
+	json_decref(st);
+	return text;
+}
+
+static void recheck_emit(recheck_ctx *c, const gs_resrow *row, const gs_adm_response *adm)
+{
+	char ident[256], *idpath;
+	json_t *data, *review;
+	identity_of(ident, sizeof(ident), row->kind, row->ns, row->name);
+	/* an id of its own: the same identity may be evaluated for its own
+	 * version by a later ref event */
+	idpath = gs_xasprintf("recheck:%s", row->path);
+	data = out_add(c->o, c->iev, "catalog-admission-evaluated", idpath, ident);
+	free(idpath);
+	json_object_set_new(data, "resource", resource_json(row->api_version, row->kind, row->ns, row->name, row->uid));
+	add_common(data, c->iev, row->path, row->blob_sha, "recheck");
+	json_object_set_new(data, "allowed", json_true());
+	json_object_set_new(data, "generation", json_integer(row->generation));
+	json_object_set_new(data, "policies", json_array());
+	json_object_set_new(data, "warnings", json_array());
+	review = gs_adm_response_json(adm, row->uid);
+	json_object_set_new(data, "status", json_pack("{s:i, s:s, s:s}", "code", 200, "reason", "", "message", ""));
+	json_object_set(data, "conditions", json_object_get(review, "conditions"));
+	json_decref(review);
+	json_object_set_new(data, "trigger", json_pack("{s:s, s:s}", "kind", c->cause_kind, "name", c->cause_name));
+}
+
+/* Re-runs the checks for one stored referrer; stores and reports the
+ * conditions when they changed. */
+static int recheck_row(const gs_resrow *row, void *payload)
+{
+	recheck_ctx *c = payload;
+	gs_adm_view v = {view_lookup, view_sku_owner, c->view};
+	gs_adm_request q;
+	gs_adm_response adm;
+	json_t *old = NULL, *spec = NULL, *labels = NULL;
+	char key[128];
+
+	snprintf(key, sizeof(key), "%s/%s", row->kind, row->name);
+	if (json_object_get(c->seen, key) || in_batch(c->b, row->kind, row->name) || c->done >= GS_MAX_RECHECK)
+		return 0;
+	json_object_set_new(c->seen, key, json_true());
+	c->done++;
+	old = json_loads(row->status ? row->status : "{}", 0, NULL);
+	/* a resource whose latest version was denied: its conditions are
+	 * that version's; the next admitted version re-evaluates them */
+	if (!old || json_object_get(old, "admissionFailure"))
+		goto out;
+	spec = json_loads(row->spec, 0, NULL);
+	labels = json_loads(row->labels, 0, NULL);
+	memset(&q, 0, sizeof(q));
+	q.operation = GS_ADM_UPDATE;
+	q.object.kind = row->kind;
+	q.object.ns = row->ns;
+	q.object.name = row->name;
+	q.object.spec = spec;
+	q.object.labels = labels;
+	q.origin = "git";
+	q.user = "system";
+	gs_adm_response_init(&adm);
+	gs_admission_review(&q, &v, &adm);
+	/* only conditions move here; a check that could not read what it
+	 * needed leaves the stored status as it is */
+	if (adm.code != 500 && conditions_changed(old, &adm)) {
+		gs_resrow *nrow = write_row(c->w);
+		row_dup(nrow, row);
+		free(nrow->status);
+		nrow->status = recheck_status(old, row->generation, &adm, c->now);
+		nrow->resource_version++;
+		nrow->updated_ms = gs_time_now_ms();
+		recheck_emit(c, row, &adm);
+		/* a category's Acyclic flips for everything below it too */
+		if (strcmp(row->kind, "CategoryTaxonomy") == 0)
+			json_array_append_new(c->queue, json_pack("[s, s]", row->kind, row->name));
+	}
+	gs_adm_response_release(&adm);
+out:
+	json_decref(spec);
+	json_decref(labels);
+	json_decref(old);
+	return 0;
+}
+
+static void queue_batch_targets(recheck_ctx *c)
+{
+	for (size_t i = 0; i < c->b->n; i++) {
+		const ing_entry *e = &c->b->v[i];
+		if (entry_valid_version(e))
+			json_array_append_new(c->queue, json_pack("[s, s]", e->res->kind, e->res->name));
+		if (e->deletes_old)
+			json_array_append_new(c->queue, json_pack("[s, s]", e->old_row.kind, e->old_row.name));
+	}
+}
+
+/* Stored resources that refer to what this change set created, changed or
+ * removed get their conditions re-evaluated against the namespace as it
+ * is now (a variant pushed before its product becomes ProductResolved
+ * when the product arrives). Bounded by GS_MAX_RECHECK per ref event. */
+static int ingest_recheck(gs_db *db, const ing_event *iev, ing_batch *b, ing_out *o, ing_write *w, gs_error *err)
+{
+	ing_view view = {db, iev, b, NULL, 0, 0};
+	recheck_ctx c;
+	char now[40];
+	int error = 0;
+
+	gs_time_now_rfc3339(now, sizeof(now));
+	memset(&c, 0, sizeof(c));
+	c.view = &view;
+	c.iev = iev;
+	c.b = b;
+	c.o = o;
+	c.w = w;
+	c.now = now;
+	c.queue = json_array();
+	c.seen = json_object();
+	queue_batch_targets(&c);
+	for (size_t qi = 0; qi < json_array_size(c.queue) && !error; qi++) {
+		json_t *t = json_array_get(c.queue, qi);
+		c.cause_kind = json_string_value(json_array_get(t, 0));
+		c.cause_name = json_string_value(json_array_get(t, 1));
+		for (size_t k = 0; k < sizeof(REFERRERS) / sizeof(REFERRERS[0]) && !error; k++)
+			if (strcmp(REFERRERS[k].target, c.cause_kind) == 0)
+				error = gs_resstore_each_referring(db, iev->repo.ns, REFERRERS[k].kind, REFERRERS[k].field,
+								   c.cause_name, GS_MAX_RECHECK, recheck_row, &c, err);
+	}
+	if (c.done >= GS_MAX_RECHECK)
+		GS_LOG(GS_LOG_WARN, "ingest", "event %s: re-check stopped at %d referrers", iev->id, GS_MAX_RECHECK);
+	for (size_t i = 0; i < view.ncache; i++)
+		json_decref(view.cache[i]);
+	free(view.cache);
+	json_decref(c.queue);
+	json_decref(c.seen);
+	return error;
 }
 
 static int ingest_commit(gs_db *db, const gs_ingest_ctx *ctx, ing_out *o, ing_write *w, int64_t logseq, gs_error *err)
@@ -974,7 +1201,7 @@ static int ingest_event(const gs_ingest_ctx *ctx, gs_db *db, int64_t logseq, con
 		goto out;
 	ingest_plan(&b, iev.repo.uid);
 	ingest_admit(db, &iev, &b);
-	if ((error = ingest_emit(&iev, &b, &o, &w, err)) < 0)
+	if ((error = ingest_emit(&iev, &b, &o, &w, err)) < 0 || (error = ingest_recheck(db, &iev, &b, &o, &w, err)) < 0)
 		goto out;
 	error = ingest_commit(db, ctx, &o, &w, logseq, err);
 	goto out;

@@ -26,6 +26,8 @@ static const char SQL_LIST[] = "SELECT " RES_COLS " FROM resources WHERE namespa
 static const char SQL_SKU[] = "SELECT name FROM resources WHERE namespace = ? AND kind = 'ProductVariant'"
 			      " AND admitted = 1 AND json_extract(spec, '$.sku') = ? AND name <> ?"
 			      " ORDER BY created_ms, name LIMIT 1";
+static const char SQL_REFERRING[] = "SELECT " RES_COLS " FROM resources WHERE namespace = ?1 AND kind = ?2"
+				    " AND admitted = 1 AND json_extract(spec, ?3) = ?4 ORDER BY name LIMIT ?5";
 static const char SQL_CURSOR_GET[] = "SELECT logseq FROM cursors WHERE name = ?";
 static const char SQL_CURSOR_SET[] =
 	"INSERT INTO cursors(name, logseq) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET logseq = excluded.logseq";
@@ -171,6 +173,25 @@ int gs_resstore_each_in_repo(gs_db *db, const char *repo_uid, gs_resstore_cb cb,
 	if ((error = gs_db__prepare(db, &st, SQL_EACH_REPO, err)) < 0)
 		return error;
 	gs_db__bind_text(st, 1, repo_uid);
+	error = rows_emit(db, st, cb, payload, err);
+	gs_db__done(st);
+	return error;
+}
+
+int gs_resstore_each_referring(gs_db *db, const char *ns, const char *kind, const char *ref_field, const char *name,
+			       int limit, gs_resstore_cb cb, void *payload, gs_error *err)
+{
+	sqlite3_stmt *st;
+	char path[64];
+	int error;
+	snprintf(path, sizeof(path), "$.%s.name", ref_field);
+	if ((error = gs_db__prepare(db, &st, SQL_REFERRING, err)) < 0)
+		return error;
+	gs_db__bind_text(st, 1, ns);
+	gs_db__bind_text(st, 2, kind);
+	gs_db__bind_text(st, 3, path);
+	gs_db__bind_text(st, 4, name);
+	sqlite3_bind_int(st, 5, limit);
 	error = rows_emit(db, st, cb, payload, err);
 	gs_db__done(st);
 	return error;

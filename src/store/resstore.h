@@ -60,6 +60,12 @@ int gs_resstore_each_in_repo(gs_db *db, const char *repo_uid, gs_resstore_cb cb,
 int gs_resstore_list(gs_db *db, const char *ns, const char *kind, int admitted_only, const char *after, int limit,
 		     gs_resstore_cb cb, void *payload, gs_error *err);
 
+/* Admitted resources of ns and kind whose spec.<ref_field>.name is name
+ * (ref_field: a fixed field name such as "productRef"), by name, at most
+ * limit. */
+int gs_resstore_each_referring(gs_db *db, const char *ns, const char *kind, const char *ref_field, const char *name,
+			       int limit, gs_resstore_cb cb, void *payload, gs_error *err);
+
 /* The spec of the ADMITTED resource ns/kind/name as a new JSON object
  * (*out, caller-owned): 1 found, 0 not found or never admitted, <0 error. */
 int gs_resstore_admitted_spec(gs_db *db, const char *ns, const char *kind, const char *name, json_t **out,

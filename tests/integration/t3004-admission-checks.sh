@@ -66,6 +66,13 @@ test_expect_success 'product and variant in one push: resolved; incompatible opt
 	test "$(cond productvariants gold-v AdmissionAccepted)" = True
 '
 
+test_expect_success 'the product arriving later re-checks the variant pushed before it' '
+	test "$(cond productvariants early-v ProductResolved)" = True &&
+	gs_events --after "$N" >ev &&
+	ev_check ev catalog-admission-evaluated "select(.subject == \"ProductVariant/shop/early-v\") | .data.operation == \"recheck\" and .data.trigger == {\"kind\": \"Product\", \"name\": \"shoe\"} and .data.allowed == true and .data.path == \"variants/early-v.md\"" &&
+	test "$(jq -s "[.[] | select(.subject == \"ProductVariant/shop/early-v\")] | length" ev)" = 1
+'
+
 test_expect_success 'a variant after its product, across pushes: resolved' '
 	variant blue-v SKU-B shoe blue >work/variants/blue-v.md &&
 	push_all later-variant &&
@@ -129,6 +136,49 @@ test_expect_success 'conditions are Kubernetes-shaped and events validate' '
 	curl -s -H "Authorization: Bearer $TOKEN" "$GITSTORE_URL/api/v1/namespaces/shop/productvariants/gold-v" >gold.json &&
 	jq -e ".status.conditions | all(has(\"type\") and has(\"status\") and has(\"reason\") and has(\"message\") and has(\"lastTransitionTime\") and has(\"observedGeneration\"))" gold.json &&
 	gs_events >all && check_cloudevents all
+'
+
+test_expect_success 're-check both ways: options change, product removed and restored' '
+	res Product shoe "title: Shoe" "options:" "- name: color" "  values: [red, blue, gold]" >work/products/shoe.md &&
+	push_all gold-allowed &&
+	test "$(cond productvariants gold-v OptionsAccepted)" = True &&
+	test "$(cond productvariants red-v OptionsAccepted)" = True &&
+	gs_events --after "$N" --type catalog-admission-evaluated | jq -r "select(.data.operation == \"recheck\") | .subject" >rechecked &&
+	echo ProductVariant/shop/gold-v >expect && test_cmp expect rechecked &&
+	git -C work rm -q products/shoe.md && push_all shoe-gone &&
+	test "$(cond productvariants red-v ProductResolved)" = False &&
+	test "$(cond collections col-ok TargetResolved)" = False &&
+	res Product shoe "title: Shoe" "options:" "- name: color" "  values: [red, blue]" >work/products/shoe.md &&
+	push_all shoe-back &&
+	test "$(cond productvariants red-v ProductResolved)" = True &&
+	test "$(cond productvariants gold-v OptionsAccepted)" = False &&
+	test "$(cond collections col-ok TargetResolved)" = True
+'
+
+test_expect_success 'a three-category cycle closed across pushes: every member re-checked; broken again: cleared' '
+	res CategoryTaxonomy x-a "title: A" "parentRef:" "  name: x-b" >work/categories/x-a.md &&
+	res CategoryTaxonomy x-b "title: B" "parentRef:" "  name: x-c" >work/categories/x-b.md &&
+	push_all open-chain &&
+	test "$(cond categorytaxonomies x-b ParentResolved)" = False &&
+	test "$(cond categorytaxonomies x-a Acyclic)" = True &&
+	res CategoryTaxonomy x-c "title: C" "parentRef:" "  name: x-a" >work/categories/x-c.md &&
+	push_all close-cycle &&
+	for c in x-a x-b x-c; do
+		test "$(cond categorytaxonomies $c Acyclic)" = False || return 1
+		test "$(cond categorytaxonomies $c ParentResolved)" = True || return 1
+	done &&
+	res CategoryTaxonomy x-c "title: C" >work/categories/x-c.md &&
+	push_all break-cycle &&
+	for c in x-a x-b x-c; do
+		test "$(cond categorytaxonomies $c Acyclic)" = True || return 1
+	done &&
+	res Product on-x "title: On X" "categoryRef:" "  name: x-c" >work/products/on-x.md &&
+	push_all product-on-x &&
+	test "$(cond products on-x CategoryResolved)" = True &&
+	git -C work rm -q categories/x-c.md && push_all x-c-gone &&
+	test "$(cond products on-x CategoryResolved)" = False &&
+	test "$(cond categorytaxonomies x-b ParentResolved)" = False &&
+	gs_events --after "$N" >ev && check_cloudevents ev
 '
 
 review () { # review TOKEN FILE -> response body; http code in review.code
