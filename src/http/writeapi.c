@@ -80,39 +80,6 @@ static int parse_target(const char *url, wr_target *t)
 	return 0;
 }
 
-/* If-Match: "N", N, W/"N" or *. 0 ok, -1 malformed. */
-static int parse_if_match(const char *v, gs_apiwrite_req *q)
-{
-	char buf[32];
-	size_t len;
-	uint64_t n;
-	gs_error err = GS_ERROR_INIT;
-	if (!v)
-		return 0;
-	while (*v == ' ')
-		v++;
-	q->has_if_match = 1;
-	if (strcmp(v, "*") == 0) {
-		q->if_match = -1;
-		return 0;
-	}
-	if (strncmp(v, "W/", 2) == 0)
-		v += 2;
-	len = strlen(v);
-	if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-		v++;
-		len -= 2;
-	}
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, v, len);
-	buf[len] = 0;
-	if (gs_str_parse_u64(buf, INT64_MAX, &n, &err) < 0)
-		return -1;
-	q->if_match = (int64_t)n;
-	return 0;
-}
-
 static int is_markdown(const char *ctype)
 {
 	size_t len;
@@ -208,6 +175,7 @@ MHD_Result_t gs_writeapi_handle(gs_req *req, const char *url, const char *method
 	wr_target t;
 	gs_db *db;
 	int error, put = strcmp(method, "PUT") == 0;
+	const char *hdr;
 	MHD_Result_t ret;
 
 	if (gs_http__authenticate(req, &err) < 0)
@@ -236,7 +204,8 @@ MHD_Result_t gs_writeapi_handle(gs_req *req, const char *url, const char *method
 		return gs_http__send_error(req->conn, 403, "forbidden", m);
 	}
 	memset(&q, 0, sizeof(q));
-	if (parse_if_match(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-Match"), &q) < 0)
+	if ((hdr = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-Match")) &&
+	    (q.has_if_match = 1, gs_str_parse_if_match(hdr, &q.if_match, &err) < 0))
 		return gs_http__send_error(req->conn, 400, "invalid_if_match",
 					   "If-Match must be a resourceVersion in quotes (\"12\") or *");
 	if (put) {

@@ -96,3 +96,35 @@ int gs_str_split_repo(const char *s, char ns[64], char name[64], gs_error *err)
 				    "invalid repository name '%.80s': names are DNS labels (a-z, 0-9, '-', 1-63)", s);
 	return 0;
 }
+
+int gs_str_parse_if_match(const char *v, int64_t *out, gs_error *err)
+{
+	char buf[32];
+	size_t len;
+	uint64_t n;
+	while (*v == ' ')
+		v++;
+	len = strlen(v);
+	while (len && v[len - 1] == ' ')
+		len--;
+	if (len == 1 && v[0] == '*') {
+		*out = -1;
+		return 0;
+	}
+	if (len >= 2 && strncmp(v, "W/", 2) == 0) {
+		v += 2;
+		len -= 2;
+	}
+	if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+		v++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(buf))
+		return gs_error_set(err, GS_EINVALID, "http", "If-Match must be a resourceVersion (\"12\") or *");
+	memcpy(buf, v, len);
+	buf[len] = 0;
+	if (gs_str_parse_u64(buf, INT64_MAX, &n, err) < 0)
+		return GS_EINVALID;
+	*out = (int64_t)n;
+	return 0;
+}

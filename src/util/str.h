@@ -22,6 +22,9 @@ int gs_str_has_prefix(const char *s, const char *prefix);
 int gs_str_glob_match(const char *pattern, const char *s);
 /* Decimal uint64 with range check; rejects signs, spaces, empty. */
 int gs_str_parse_u64(const char *s, uint64_t max, uint64_t *out, gs_error *err);
+/* An If-Match header value naming one resourceVersion: "N", N or W/"N"
+ * gives N; "*" gives -1. GS_EINVALID for anything else (lists included). */
+int gs_str_parse_if_match(const char *v, int64_t *out, gs_error *err);
 /* Splits "ns/name" into two DNS labels. */
 int gs_str_split_repo(const char *s, char ns[64], char name[64], gs_error *err);
 

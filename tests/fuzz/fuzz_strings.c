@@ -1,5 +1,5 @@
 /* tests/fuzz/fuzz_strings.c -- libFuzzer target: the small parsers of
- * untrusted query/CLI/hook input (numbers, repo names, roles, globs). */
+ * untrusted query/CLI/hook input (numbers, repo names, roles, globs, If-Match). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = 0;
 	gs_str_parse_u64(s, UINT64_MAX, &v, &err);
 	gs_error_clear(&err);
+	{
+		int64_t rv;
+		gs_str_parse_if_match(s, &rv, &err);
+		gs_error_clear(&err);
+	}
 	gs_str_split_repo(s, ns, name, &err);
 	gs_error_clear(&err);
 	gs_grant_parse(&g, s, &err);

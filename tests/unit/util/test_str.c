@@ -61,6 +61,30 @@ static void test_str__parse_u64_and_repo(void **state)
 	assert_int_equal(gs_str_split_repo("../x", ns, name, &err), GS_EINVALID);
 }
 
+static void test_str__if_match(void **state)
+{
+	gs_error err = GS_ERROR_INIT;
+	int64_t v = 0;
+	(void)state;
+	assert_int_equal(gs_str_parse_if_match("\"12\"", &v, &err), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(gs_str_parse_if_match(" 7 ", &v, &err), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(gs_str_parse_if_match("W/\"3\"", &v, &err), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(gs_str_parse_if_match("*", &v, &err), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(gs_str_parse_if_match("\"1\", \"2\"", &v, &err), GS_EINVALID);
+	gs_error_clear(&err);
+	assert_int_equal(gs_str_parse_if_match("\"\"", &v, &err), GS_EINVALID);
+	gs_error_clear(&err);
+	assert_int_equal(gs_str_parse_if_match("-1", &v, &err), GS_EINVALID);
+	gs_error_clear(&err);
+	assert_int_equal(gs_str_parse_if_match("\"99999999999999999999\"", &v, &err), GS_EINVALID);
+	gs_error_clear(&err);
+	assert_int_equal(gs_str_parse_if_match("W/", &v, &err), GS_EINVALID);
+}
+
 static void test_str__roles(void **state)
 {
 	gs_principal p;
@@ -100,6 +124,7 @@ int main(void)
 		cmocka_unit_test(test_str__dns_label),
 		cmocka_unit_test(test_str__glob_and_oid),
 		cmocka_unit_test(test_str__parse_u64_and_repo),
+		cmocka_unit_test(test_str__if_match),
 		cmocka_unit_test(test_str__roles),
 		cmocka_unit_test(test_str__buf_limit),
 	};
