@@ -53,7 +53,9 @@ typedef struct gs_adm_request {
 	gs_adm_op operation;
 	gs_adm_object object;     /* CREATE/UPDATE: the new version */
 	gs_adm_object old_object; /* UPDATE/DELETE: the stored version (fields may be NULL) */
-	const char *user;
+	const char *user;         /* userInfo.name */
+	const char *const *roles; /* userInfo.roles: the caller's role on the namespace */
+	size_t nroles;
 	const char *origin;       /* "git" or "api" */
 	int dry_run;
 	const gs_cat_errors *schema_errors; /* non-empty: denied (422) */

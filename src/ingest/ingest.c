@@ -74,6 +74,7 @@ typedef struct ing_event {
 	const char *push_id;  /* may be NULL (reconcile) */
 	const char *correlation; /* the ref event's correlationid */
 	json_t *actor;
+	char role[16];         /* the pusher's role on the namespace ("" unknown) */
 	gs_repo_info repo;
 } ing_event;
 
@@ -381,6 +382,7 @@ static void ingest_admit(gs_db *db, const ing_event *iev, ing_batch *b)
 {
 	ing_view view = {db, iev, b, NULL, 0, 0};
 	gs_adm_view v = {view_lookup, view_sku_owner, &view};
+	const char *roles[1] = {iev->role};
 	for (size_t i = 0; i < b->n; i++) {
 		ing_entry *e = &b->v[i];
 		gs_adm_request q;
@@ -398,6 +400,10 @@ static void ingest_admit(gs_db *db, const ing_event *iev, ing_batch *b)
 			   ? "api"
 			   : "git";
 		q.user = json_string_value(json_object_get(iev->actor, "name"));
+		if (iev->role[0]) {
+			q.roles = roles;
+			q.nroles = 1;
+		}
 		q.schema_errors = &e->errs;
 		gs_adm_response_init(&e->adm);
 		e->adm_done = 1;
@@ -1181,6 +1187,12 @@ static int ingest_event(const gs_ingest_ctx *ctx, gs_db *db, int64_t logseq, con
 	iev.push_id = json_string_value(json_object_get(data, "pushId"));
 	iev.correlation = json_string_value(json_object_get(iev.ev, "correlationid"));
 	iev.actor = json_object_get(data, "actor");
+	if (iev.push_id) {
+		gs_push_rec p;
+		gs_error ignore = GS_ERROR_INIT;
+		if (gs_journal_push_get(db, iev.push_id, &p, &ignore) == 0)
+			memcpy(iev.role, p.role, sizeof(iev.role));
+	}
 	if (!iev.id || !iev.ref || !iev.old_sha || !iev.new_sha)
 		goto skip; /* not a ref event we can read: nothing to derive */
 	error = gs_registry_repo_by_uid(db, json_string_value(json_object_get(json_object_get(data, "repository"), "uid")),

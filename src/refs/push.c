@@ -586,6 +586,7 @@ int gs_refs_push_begin(gs_refs *r, const gs_repo_info *repo, const gs_principal 
 	memcpy(rec.repo_uid, repo->uid, sizeof(rec.repo_uid));
 	snprintf(rec.actor, sizeof(rec.actor), "%s", who->user);
 	snprintf(rec.via, sizeof(rec.via), "%s", via);
+	snprintf(rec.role, sizeof(rec.role), "%s", gs_role_name(gs_principal_role(who, repo->ns)));
 	rec.atomic = cmds ? cmds->atomic : 0;
 	memcpy(rec.state, "open", 5);
 	db = gs_dbpool_get(r->ctx.pool);

@@ -71,6 +71,8 @@ static const char *const MIGRATIONS[] = {
 	" created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, UNIQUE(namespace, kind, name));"
 	"CREATE INDEX resources_repo_path ON resources(repo_uid, path);"
 	"CREATE TABLE cursors(name TEXT PRIMARY KEY, logseq INTEGER NOT NULL);",
+	/* 3: the pusher's role on the namespace (admission's userInfo.roles) */
+	"ALTER TABLE pushes ADD COLUMN role TEXT NOT NULL DEFAULT '';",
 };
 
 sqlite3 *gs_db__handle(gs_db *db) { return db->h; }

@@ -14,12 +14,14 @@
 #include "util/time.h"
 
 static const char SQL_PUSH_INSERT[] =
-	"INSERT OR IGNORE INTO pushes(push_id, repo_uid, actor, via, atomic, state, created_ms) VALUES(?,?,?,?,?,?,?)";
-static const char SQL_PUSH_GET[] = "SELECT push_id, repo_uid, actor, via, atomic, state FROM pushes WHERE push_id = ?";
+	"INSERT OR IGNORE INTO pushes(push_id, repo_uid, actor, via, atomic, state, created_ms, role)"
+	" VALUES(?,?,?,?,?,?,?,?)";
+static const char SQL_PUSH_GET[] =
+	"SELECT push_id, repo_uid, actor, via, atomic, state, role FROM pushes WHERE push_id = ?";
 static const char SQL_PUSH_ATOMIC[] = "UPDATE pushes SET atomic = ? WHERE push_id = ?";
 static const char SQL_PUSH_STATE[] = "UPDATE pushes SET state = ? WHERE push_id = ?";
 static const char SQL_PUSH_OPEN[] =
-	"SELECT push_id, repo_uid, actor, via, atomic, state FROM pushes WHERE state = 'open' ORDER BY created_ms";
+	"SELECT push_id, repo_uid, actor, via, atomic, state, role FROM pushes WHERE state = 'open' ORDER BY created_ms";
 static const char SQL_INTENT_PUT[] =
 	"INSERT OR REPLACE INTO intents(push_id, repo_uid, ref, old, new, created_ms) VALUES(?,?,?,?,?,?)";
 static const char SQL_INTENT_DROP[] = "DELETE FROM intents WHERE push_id = ? AND ref = ?";
@@ -52,6 +54,7 @@ int gs_journal_push_insert(gs_db *db, const gs_push_rec *p, gs_error *err)
 	sqlite3_bind_int(st, 5, p->atomic);
 	gs_db__bind_text(st, 6, p->state[0] ? p->state : "open");
 	sqlite3_bind_int64(st, 7, gs_time_now_ms());
+	gs_db__bind_text(st, 8, p->role);
 	/* no fsync of its own: the push's first durable write (the intent
 	 * at "prepared") syncs the WAL, and with it this row */
 	sqlite3_exec(gs_db__handle(db), "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
@@ -69,6 +72,7 @@ static void push_from_row(sqlite3_stmt *st, gs_push_rec *out)
 	snprintf(out->via, sizeof(out->via), "%s", gs_db__col_text(st, 3));
 	out->atomic = sqlite3_column_int(st, 4);
 	snprintf(out->state, sizeof(out->state), "%s", gs_db__col_text(st, 5));
+	snprintf(out->role, sizeof(out->role), "%s", gs_db__col_text(st, 6));
 }
 
 int gs_journal_push_get(gs_db *db, const char *push_id, gs_push_rec *out, gs_error *err)

@@ -34,6 +34,7 @@ typedef struct gs_push_rec {
 	char via[16];
 	int atomic;
 	char state[16]; /* "open" or "done" */
+	char role[16];  /* the pusher's role on the namespace at push time */
 } gs_push_rec;
 
 typedef struct gs_intent {
