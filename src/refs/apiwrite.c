@@ -25,6 +25,7 @@
 #include "limits.h"
 #include "log/log.h"
 #include "refs/reposettings.h"
+#include "store/journal.h"
 #include "store/registry.h"
 #include "store/resstore.h"
 #include "util/str.h"
@@ -32,6 +33,7 @@
 
 typedef struct apiw_state {
 	char tip[41];   /* draft branch tip (zeros: the branch does not exist) */
+	char logged[41]; /* the branch's value as of its last ref event */
 	char blob[41];  /* blob at path in tip (zeros: absent) */
 	gs_resrow row;  /* stored row of the identity */
 	int has_row;
@@ -104,6 +106,12 @@ static int state_read(gs_refs *r, const gs_apiwrite_req *q, const char *branch, 
 	memcpy(st->blob, GS_ZERO_OID, 41);
 	db = gs_dbpool_get(ctx->pool);
 	error = gs_resstore_get(db, q->repo->ns, q->kind, q->name, &st->row, err);
+	if (error == 0 || error == GS_ENOTFOUND) {
+		int64_t version;
+		gs_error e2 = GS_ERROR_INIT;
+		if (gs_journal_ref_get(db, q->repo->uid, branch, st->logged, &version, &e2) < 0)
+			memcpy(st->logged, GS_ZERO_OID, 41);
+	}
 	gs_dbpool_put(ctx->pool, db);
 	if (error == 0)
 		st->has_row = 1;
@@ -143,6 +151,41 @@ static int state_consistent(const gs_apiwrite_req *q, const apiw_state *st)
 	if (strcmp(st->row.repo_uid, q->repo->uid) != 0)
 		return 1; /* another repository's resource: refused below */
 	return st->row.blob_sha && strcmp(st->row.blob_sha, st->blob) == 0;
+}
+
+/* Reads the state until it can be trusted for If-Match: the tip's ref
+ * event is in the log (a push between git's ref update and its event
+ * append is waited for), and the stored row describes the file at the
+ * tip, or the worker has processed the log past that event (then the row
+ * is what it is: e.g. an unparsable file at the path has none). Bounded
+ * by GS_API_CATCHUP_WAIT_MS; BUSY past it. */
+static int state_settle(gs_refs *r, const gs_apiwrite_req *q, const char *branch, apiw_state *st,
+			gs_apiwrite_result *out, gs_error *err)
+{
+	int64_t deadline = gs_time_mono_ns() / 1000000 + GS_API_CATCHUP_WAIT_MS;
+	char caught_up[41] = "";
+	int error;
+	for (;;) {
+		int64_t left = deadline - gs_time_mono_ns() / 1000000;
+		if ((error = state_read(r, q, branch, st, out, err)) < 0)
+			return error;
+		if (strcmp(st->logged, st->tip) == 0 &&
+		    (state_consistent(q, st) || strcmp(caught_up, st->tip) == 0))
+			return 0;
+		if (left <= 0)
+			break;
+		if (strcmp(st->logged, st->tip) != 0) {
+			usleep(20 * 1000); /* the tip's events are being appended */
+			continue;
+		}
+		/* a push changed the file; the worker has not stored it yet */
+		if (!wait_catalog(r, log_head(r), (int)left))
+			break;
+		memcpy(caught_up, st->tip, 41);
+	}
+	out->outcome = GS_APIW_BUSY;
+	snprintf(out->message, sizeof(out->message), "the catalog worker has not caught up with the draft branch; retry");
+	return 0;
 }
 
 /* Decides the outcome before any commit: conflict, 404, 412, unchanged.
@@ -395,18 +438,8 @@ int gs_refs_api_write(gs_refs *r, const gs_apiwrite_req *q, gs_apiwrite_result *
 	if (error < 0)
 		return error;
 	gs_refs_api_lock(r, q->repo->uid);
-	if ((error = state_read(r, q, set.draft_branch, &st, out, err)) < 0)
+	if ((error = state_settle(r, q, set.draft_branch, &st, out, err)) < 0 || out->outcome != GS_APIW_DONE)
 		goto unlock;
-	if (!state_consistent(q, &st)) {
-		/* a push moved the file and the worker has not stored it yet */
-		if (!wait_catalog(r, log_head(r), GS_API_CATCHUP_WAIT_MS) ||
-		    (error = state_read(r, q, set.draft_branch, &st, out, err)) < 0) {
-			out->outcome = GS_APIW_BUSY;
-			snprintf(out->message, sizeof(out->message),
-				 "the catalog worker has not caught up with the draft branch; retry");
-			goto unlock;
-		}
-	}
 	out->created = !st.has_row;
 	if ((error = state_check(r, q, &st, out, err)) < 0 || out->outcome != GS_APIW_DONE)
 		goto unlock;

@@ -203,7 +203,7 @@ race_round () {
 
 test_expect_success 'concurrency: an API write racing a push, exactly one wins each round' '
 	i=0 &&
-	for delay in 0 0.05 0.1 0.2 0.4 0.8 0 0.1; do i=$((i + 1)); race_round $i $delay || return 1; done
+	for delay in 0 0.05 0.1 0.15 0.2 0.25 0.3 0.4 0.8 0 0.1 0.2; do i=$((i + 1)); race_round $i $delay || return 1; done
 '
 
 test_expect_success 'the event log and the ref agree: main events chain to the live ref' '
