@@ -152,6 +152,18 @@ _Static_assert(GS_MAX_INLINE_REFS_BYTES + 8192 < GS_MAX_EVENT_BYTES, "inline ref
  * next version). */
 #define GS_MAX_RECHECK 1000
 
+/* AdmissionReview JSON (POST /api/v1/admission/review): request.uid is
+ * echoed up to this many bytes (Kubernetes sends a 36-byte UUID), and the
+ * renderer of request.object walks at most this much nesting (the YAML
+ * parse stops at GS_MAX_YAML_DEPTH anyway; this bounds its recursion). */
+#define GS_MAX_REVIEW_UID_BYTES 128
+#define GS_MAX_REVIEW_DEPTH 256
+
+/* ValidatingAdmissionPolicies applied per namespace (the rest are
+ * ignored with a warning in the log) and CEL expressions per policy. */
+#define GS_MAX_POLICIES 100
+#define GS_MAX_POLICY_EXPRESSIONS 64
+
 /* How long an API write waits for the catalog worker to admit its
  * commit before answering 202 (admission still pending). */
 #define GS_API_ADMISSION_WAIT_MS 10000
@@ -159,5 +171,67 @@ _Static_assert(GS_MAX_INLINE_REFS_BYTES + 8192 < GS_MAX_EVENT_BYTES, "inline ref
 /* How long an API write waits for the catalog worker to catch up with
  * the draft branch before checking If-Match against stored versions. */
 #define GS_API_CATCHUP_WAIT_MS 5000
+
+/* ---- CEL expressions (src/cel; untrusted: written by policy authors) ---- */
+
+/* Source text of one expression. */
+#ifndef GS_CEL_MAX_EXPR_BYTES
+#define GS_CEL_MAX_EXPR_BYTES (32 * 1024)
+#endif
+
+/* AST nodes after macro expansion (a node is ~64 bytes). */
+#ifndef GS_CEL_MAX_AST_NODES
+#define GS_CEL_MAX_AST_NODES 10000
+#endif
+
+/* AST nesting; the evaluator recurses once per level, so this bounds
+ * its stack use (~200 bytes a level). CEL requires 32. */
+#ifndef GS_CEL_MAX_AST_DEPTH
+#define GS_CEL_MAX_AST_DEPTH 128
+#endif
+
+/* Cost units per evaluation: one per node evaluated, one per element
+ * visited or compared, one per 64 bytes scanned or allocated. A typical
+ * policy rule costs 10-50; 1e6 is ~10-50 ms of CPU. */
+#ifndef GS_CEL_COST_LIMIT
+#define GS_CEL_COST_LIMIT 1000000
+#endif
+
+/* Bytes one evaluation may allocate (its arena). */
+#ifndef GS_CEL_MAX_EVAL_BYTES
+#define GS_CEL_MAX_EVAL_BYTES (16 * 1024 * 1024)
+#endif
+
+/* Longest string or bytes value an evaluation may produce. */
+#ifndef GS_CEL_MAX_STRING_BYTES
+#define GS_CEL_MAX_STRING_BYTES (1024 * 1024)
+#endif
+
+/* Most elements (list) or entries (map) a value produced may have. */
+#ifndef GS_CEL_MAX_LIST_LEN
+#define GS_CEL_MAX_LIST_LEN 100000
+#endif
+
+/* Longest regular expression accepted by matches(), and the PCRE2 match
+ * limit (backtracking steps) per call. */
+#ifndef GS_CEL_MAX_REGEX_BYTES
+#define GS_CEL_MAX_REGEX_BYTES 4096
+#endif
+#ifndef GS_CEL_REGEX_MATCH_LIMIT
+#define GS_CEL_REGEX_MATCH_LIMIT 100000
+#endif
+
+/* Nesting of a typed (cel.expr.Value JSON) binding or of a result
+ * converted back to JSON. */
+#ifndef GS_CEL_MAX_VALUE_DEPTH
+#define GS_CEL_MAX_VALUE_DEPTH 256
+#endif
+
+_Static_assert(GS_CEL_MAX_EXPR_BYTES >= 1024 && GS_CEL_MAX_EXPR_BYTES <= GS_MAX_YAML_SCALAR_BYTES, "cel expr");
+_Static_assert(GS_CEL_MAX_AST_DEPTH >= 32 && GS_CEL_MAX_AST_DEPTH <= 512, "cel depth: spec needs 32");
+_Static_assert(GS_CEL_MAX_AST_NODES >= 1000 && GS_CEL_MAX_AST_NODES <= 1000000, "cel nodes");
+_Static_assert(GS_CEL_COST_LIMIT >= 10000, "cel cost too small for real policies");
+_Static_assert(GS_CEL_MAX_STRING_BYTES <= GS_CEL_MAX_EVAL_BYTES, "a string fits the arena");
+_Static_assert(GS_CEL_MAX_LIST_LEN * 48LL <= GS_CEL_MAX_EVAL_BYTES, "a full map fits the arena");
 
 #endif

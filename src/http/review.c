@@ -1,7 +1,14 @@
 /*
  * http/review.c -- POST /api/v1/admission/review?repo=<ns>/<repo>: the
- * dry run of the one admission function on a resource file. Nothing is
- * committed, stored or appended to the log.
+ * dry run of the one admission function. Nothing is committed, stored
+ * or appended to the log.
+ *
+ * Two input forms: a resource file (front-matter + body), or an
+ * AdmissionReview JSON request (Content-Type application/json, or a body
+ * starting with `{`) whose request.object admission/reviewreq.c renders
+ * back into a resource file -- so both forms take the same parse
+ * (GS_CATALOG_FULL) and the same admission, and answer alike apart from
+ * the uid (the caller's, in the JSON form).
  *
  * The namespace is seen as stored (admitted resources only): the same
  * view the catalog worker has when a change set touches nothing else.
@@ -13,6 +20,7 @@
 #include <string.h>
 
 #include "admission/admission.h"
+#include "admission/reviewreq.h"
 #include "catalog/frontmatter.h"
 #include "catalog/resource.h"
 #include "http/internal.h"
@@ -61,23 +69,127 @@ static MHD_Result_t review_send(gs_req *req, json_t *j)
 	return ret;
 }
 
-MHD_Result_t gs_review_handle(gs_req *req)
+static const char *review_op_name(gs_adm_op op)
 {
-	const char *reponame = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "repo");
-	char ns[64], name[64], uid[37];
+	return op == GS_ADM_DELETE ? "DELETE" : op == GS_ADM_UPDATE ? "UPDATE" : "CREATE";
+}
+
+/* {apiVersion, kind, request, response}; request is left out when
+ * kind is NULL (a file that names no resource). */
+static json_t *review_answer(const char *uid, gs_adm_op op, const char *kind, const char *name,
+			     const gs_adm_response *r)
+{
+	json_t *out = json_pack("{s:s, s:s}", "apiVersion", GS_REVIEWREQ_API_VERSION, "kind", GS_REVIEWREQ_KIND);
+	if (kind)
+		json_object_set_new(out, "request",
+				    json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:b}", "uid", uid, "operation",
+					      review_op_name(op), "resource", "kind", kind, "name", name, "origin", "api",
+					      "dryRun", 1));
+	json_object_set_new(out, "response", gs_adm_response_json(r, uid));
+	return out;
+}
+
+static void review_request_init(gs_adm_request *q, const gs_req *req, const char *uid)
+{
+	memset(q, 0, sizeof(*q));
+	/* a caller's uid may be longer; the answer echoes it whole */
+	snprintf(q->uid, sizeof(q->uid), "%.*s", (int)sizeof(q->uid) - 1, uid);
+	q->origin = "api";
+	q->dry_run = 1;
+	q->user = req->who.user;
+}
+
+/* Runs the file through the parse and the admission. op 0: CREATE, or
+ * UPDATE when an admitted resource with the same identity exists. The
+ * JSON form passes its own identity for a file that names no resource. */
+static json_t *review_file(gs_req *req, gs_db *db, const gs_repo_info *repo, const char *file, size_t len,
+			   const char *uid, gs_adm_op op, const char *kind, const char *name)
+{
 	gs_error err = GS_ERROR_INIT;
-	gs_repo_info repo;
 	gs_catalog_ctx cctx;
 	gs_cat_errors errs;
 	gs_resource *res = NULL;
 	gs_adm_response r;
 	gs_adm_request q;
-	review_view view;
+	review_view view = {db, repo->ns, json_array()};
 	gs_adm_view v = {review_lookup, review_sku, &view};
 	gs_resrow existing;
 	json_t *out;
+	int has_existing = 0;
+
+	memset(&cctx, 0, sizeof(cctx));
+	cctx.repo_ns = repo->ns;
+	cctx.repo_name = repo->name;
+	cctx.path = "review.md";
+	cctx.depth = GS_CATALOG_FULL;
+	gs_cat_errors_init(&errs);
+	gs_catalog_parse(&cctx, file, len, &res, &errs);
+	review_request_init(&q, req, uid);
+	q.schema_errors = &errs;
+	q.operation = op ? op : GS_ADM_CREATE;
+	if (res && res->kind[0] && res->name[0]) {
+		q.object.kind = res->kind;
+		q.object.ns = res->ns;
+		q.object.name = res->name;
+		q.object.spec = res->spec;
+		q.object.labels = res->labels;
+		has_existing = gs_resstore_get(db, res->ns, res->kind, res->name, &existing, &err) == 0;
+		if (!op && has_existing && existing.admitted)
+			q.operation = GS_ADM_UPDATE;
+	}
+	gs_adm_response_init(&r);
+	gs_admission_review(&q, &v, &r);
+	if (res) {
+		kind = res->kind;
+		name = res->name;
+	}
+	out = review_answer(uid, q.operation, kind, name, &r);
+	gs_adm_response_release(&r);
+	gs_cat_errors_release(&errs);
+	gs_resource_free(res);
+	if (has_existing)
+		gs_resrow_release(&existing);
+	json_decref(view.keep);
+	return out;
+}
+
+/* DELETE (JSON form only): the identity alone; no schema applies. */
+static json_t *review_delete(gs_req *req, gs_db *db, const gs_repo_info *repo, const gs_reviewreq *rr,
+			     const char *uid)
+{
+	gs_adm_response r;
+	gs_adm_request q;
+	review_view view = {db, repo->ns, json_array()};
+	gs_adm_view v = {review_lookup, review_sku, &view};
+	json_t *out;
+
+	review_request_init(&q, req, uid);
+	q.operation = GS_ADM_DELETE;
+	q.old_object.kind = rr->kind;
+	q.old_object.ns = repo->ns;
+	q.old_object.name = rr->name;
+	gs_adm_response_init(&r);
+	gs_admission_review(&q, &v, &r);
+	out = review_answer(uid, GS_ADM_DELETE, rr->kind, rr->name, &r);
+	gs_adm_response_release(&r);
+	json_decref(view.keep);
+	return out;
+}
+
+MHD_Result_t gs_review_handle(gs_req *req)
+{
+	const char *reponame = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "repo");
+	const char *ctype = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *body = req->body.ptr ? req->body.ptr : "";
+	size_t len = req->body.len;
+	char ns[64], name[64], uid[GS_REVIEWREQ_MAX_UID + 1];
+	gs_error err = GS_ERROR_INIT, perr = GS_ERROR_INIT;
+	gs_repo_info repo;
+	gs_reviewreq rr;
+	json_t *out;
 	gs_db *db;
-	int error, has_existing = 0;
+	int error, is_json;
+	MHD_Result_t ret;
 
 	if (gs_http__authenticate(req, &err) < 0)
 		return err.code == GS_EAUTH ? gs_http__send_401(req->conn)
@@ -86,59 +198,39 @@ MHD_Result_t gs_review_handle(gs_req *req)
 		return gs_http__send_error(req->conn, 400, "invalid_repo", "repo=<namespace>/<repository> is required");
 	if (!gs_principal_can(&req->who, ns, GS_ROLE_WRITER))
 		return gs_http__send_error(req->conn, 403, "forbidden", "admission review needs the writer role on the namespace");
-	if (!gs_frontmatter_is_resource(req->body.ptr ? req->body.ptr : "", req->body.len))
+	is_json = gs_reviewreq_is_json(ctype, body, len);
+	if (!is_json && !gs_frontmatter_is_resource(body, len))
 		return gs_http__send_error(req->conn, 400, "not_a_resource",
-					   "the body must be a resource file (first bytes ---, YAML front-matter)");
+					   "the body must be a resource file (first bytes ---, YAML front-matter) "
+					   "or an AdmissionReview JSON request");
+	if (is_json && (error = gs_reviewreq_parse(&rr, ns, body, len, &perr)) < 0) {
+		ret = gs_http__send_error(req->conn, error == GS_ELIMIT ? 413 : 400, perr.rule, perr.msg);
+		gs_reviewreq_release(&rr);
+		return ret;
+	}
+	if (is_json && rr.uid[0])
+		snprintf(uid, sizeof(uid), "%s", rr.uid);
+	else
+		gs_uuid_v4(uid, NULL);
+
 	db = gs_dbpool_get(req->h->ctx.pool);
 	error = gs_registry_repo_lookup(db, ns, name, &repo, &err);
 	if (error < 0) {
 		gs_dbpool_put(req->h->ctx.pool, db);
-		return error == GS_ENOTFOUND ? gs_http__send_error(req->conn, 404, "repository_not_found", "repository not found")
-					     : gs_http__send_error(req->conn, 503, "unavailable", err.msg);
+		ret = error == GS_ENOTFOUND ? gs_http__send_error(req->conn, 404, "repository_not_found", "repository not found")
+					    : gs_http__send_error(req->conn, 503, "unavailable", err.msg);
+		goto out;
 	}
-	memset(&cctx, 0, sizeof(cctx));
-	cctx.repo_ns = repo.ns;
-	cctx.repo_name = repo.name;
-	cctx.path = "review.md";
-	cctx.depth = GS_CATALOG_FULL;
-	gs_cat_errors_init(&errs);
-	gs_catalog_parse(&cctx, req->body.ptr, req->body.len, &res, &errs);
-	memset(&q, 0, sizeof(q));
-	gs_uuid_v4(uid, NULL);
-	snprintf(q.uid, sizeof(q.uid), "%s", uid);
-	q.origin = "api";
-	q.dry_run = 1;
-	q.user = req->who.user;
-	q.schema_errors = &errs;
-	q.operation = GS_ADM_CREATE;
-	if (res && res->kind[0] && res->name[0]) {
-		q.object.kind = res->kind;
-		q.object.ns = res->ns;
-		q.object.name = res->name;
-		q.object.spec = res->spec;
-		q.object.labels = res->labels;
-		has_existing = gs_resstore_get(db, res->ns, res->kind, res->name, &existing, &err) == 0;
-		if (has_existing && existing.admitted)
-			q.operation = GS_ADM_UPDATE;
-	}
-	view.db = db;
-	view.ns = repo.ns;
-	view.keep = json_array();
-	gs_adm_response_init(&r);
-	gs_admission_review(&q, &v, &r);
+	if (!is_json)
+		out = review_file(req, db, &repo, body, len, uid, 0, NULL, NULL);
+	else if (rr.operation == GS_ADM_DELETE)
+		out = review_delete(req, db, &repo, &rr, uid);
+	else
+		out = review_file(req, db, &repo, rr.file.ptr, rr.file.len, uid, rr.operation, rr.kind, rr.name);
 	gs_dbpool_put(req->h->ctx.pool, db);
-	out = json_pack("{s:s, s:s, s:o}", "apiVersion", "admission.gitstore.dev/v1", "kind", "AdmissionReview", "response",
-			gs_adm_response_json(&r, uid));
-	if (res)
-		json_object_set_new(out, "request",
-				    json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:b}", "uid", uid, "operation",
-					      q.operation == GS_ADM_UPDATE ? "UPDATE" : "CREATE", "resource", "kind",
-					      res->kind, "name", res->name, "origin", "api", "dryRun", 1));
-	gs_adm_response_release(&r);
-	gs_cat_errors_release(&errs);
-	gs_resource_free(res);
-	if (has_existing)
-		gs_resrow_release(&existing);
-	json_decref(view.keep);
-	return review_send(req, out);
+	ret = review_send(req, out);
+out:
+	if (is_json)
+		gs_reviewreq_release(&rr);
+	return ret;
 }
