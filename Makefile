@@ -2,7 +2,7 @@
 # `make check` and `make run` first install missing Debian packages
 # (scripts/install-deps.sh), then build, then test or run.
 
-PKGS     := libgit2 libmicrohttpd jansson sqlite3 libcrypto libcurl zlib yaml-0.1
+PKGS     := libgit2 libmicrohttpd jansson sqlite3 libcrypto libcurl zlib yaml-0.1 libpcre2-8
 CC       ?= cc
 OPT      ?= -O2
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror -Wshadow -Wvla \
@@ -23,7 +23,7 @@ HOOK_OBJS := $(addprefix $(BUILD)/obj/,cli/hookmain.o cli/hook.o git/hooksock.o 
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check check-unit check-integration check-asan check-fuzz check-headers checksrc run bench fuzz clean
+.PHONY: all deps check check-unit check-cel check-integration check-asan check-fuzz check-headers checksrc run bench fuzz clean
 
 all: $(BUILD)/gitstore $(BUILD)/gitstore-hook
 
@@ -54,12 +54,20 @@ deps:
 check: deps
 	$(MAKE) checksrc check-headers
 	$(MAKE) all $(UNIT_BINS)
-	$(MAKE) check-unit check-integration
+	$(MAKE) check-unit check-cel check-integration
 	$(MAKE) check-fuzz
 	$(MAKE) check-asan
 
 check-unit: $(UNIT_BINS)
 	@sh scripts/run-unit.sh $(UNIT_BINS)
+
+# CEL conformance (cel-spec simple tests, protobuf-message cases skipped):
+# the text-format parser's self-test, then the runner (fails under 95%)
+CEL_CONFORMANCE_DIR ?= ../shared/conformance/cel-spec
+check-cel: $(BUILD)/gitstore
+	@/usr/bin/python3 tests/cel/test_textproto.py
+	@/usr/bin/python3 tests/cel/conformance.py --bin $(BUILD)/gitstore \
+	  --dir $(CEL_CONFORMANCE_DIR) --json $(BUILD)/cel-conformance.json
 
 check-integration: $(BUILD)/gitstore $(BUILD)/gitstore-hook
 	@GITSTORE_BIN=$(abspath $(BUILD)/gitstore) sh scripts/run-integration.sh
@@ -67,7 +75,7 @@ check-integration: $(BUILD)/gitstore $(BUILD)/gitstore-hook
 check-asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \
 	  SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  build-asan/gitstore build-asan/gitstore-hook check-unit check-integration
+	  build-asan/gitstore build-asan/gitstore-hook check-unit check-cel check-integration
 
 # every fuzz target briefly (make fuzz runs them longer)
 check-fuzz:

@@ -13,13 +13,21 @@
 #     `gitstore validate` over N generated resource files (taskset -c 0);
 #  5. catalog ingest: push of one commit adding N resource files to the
 #     draft branch main -> last catalog-admission-evaluated event visible in
-#     GET /api/v1/events (target <= 1 s), and the daemon's peak RSS meanwhile.
+#     GET /api/v1/events (target <= 1 s), and the daemon's peak RSS meanwhile;
+#  6. API writes: PUT /api/v1/repos/NS/REPO/resources/products/NAME, request
+#     -> answer with admission, p50 / p99 over N sequential writes, vs. the
+#     same one-file change by `git push` to main + waiting for its
+#     catalog-admission-evaluated event (p50 over P pushes, spread among the
+#     API writes); and API writes/s with C concurrent clients vs. the
+#     sequential push + admit rate.
 #
 # Environment: BENCH_RUNS (push repetitions, default 7), BENCH_FILES (2000),
 # BENCH_BURST_RUNS (3), BENCH_BURST_PUSHERS (4), BENCH_BURST_PUSHES (25),
 # BENCH_SSE_PUSHES (50), BENCH_HTTP_BACKEND (1; 0 skips that baseline),
 # BENCH_VALIDATE_FILES (2000), BENCH_VALIDATE_RUNS (7),
 # BENCH_CATALOG_FILES (2000), BENCH_CATALOG_RUNS (5),
+# BENCH_API_WRITES (200), BENCH_API_CLIENTS (4), BENCH_API_PUSHES (30),
+# BENCH_API_ROUNDS (4),
 # GITSTORE_BIN (build/gitstore), BENCH_KEEP=1 keeps the temp directory.
 #
 # Performance is reported, not asserted: the exit status is 0 unless the
@@ -44,6 +52,10 @@ VAL_FILES=${BENCH_VALIDATE_FILES:-2000}
 VAL_RUNS=${BENCH_VALIDATE_RUNS:-7}
 CAT_FILES=${BENCH_CATALOG_FILES:-2000}
 CAT_RUNS=${BENCH_CATALOG_RUNS:-5}
+API_WRITES=${BENCH_API_WRITES:-200}
+API_CLIENTS=${BENCH_API_CLIENTS:-4}
+API_PUSHES=${BENCH_API_PUSHES:-30}
+API_ROUNDS=${BENCH_API_ROUNDS:-4}
 
 say () { printf 'bench: %s\n' "$*" >&2; }
 fail () { say "error: $*"; exit 1; }
@@ -112,7 +124,7 @@ BIN=$TMP/bin/gitstore
 
 DATA=$TMP/data
 "$BIN" namespace create default --data "$DATA" >/dev/null || fail "namespace create failed"
-for r in catalog burst sse products; do
+for r in catalog burst sse products apiwrites pushadmit; do
 	"$BIN" repo create "default/$r" --data "$DATA" >/dev/null || fail "repo create default/$r failed"
 done
 TOKEN=$("$BIN" token create --user admin --role 'admin:*' --data "$DATA") || fail "token create failed"
@@ -179,14 +191,14 @@ LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 
 # --- 1. push of one commit of N small files -----------------------------------
 
-say "1/5 push of one new commit of $FILES files, $RUNS runs (+1 warm-up), order rotated per run"
+say "1/6 push of one new commit of $FILES files, $RUNS runs (+1 warm-up), order rotated per run"
 set -- --target "gitstore=$(gs_url catalog)" --target "bare=$TMP/bare/push.git"
 test -n "$CGI_URL" && set -- "$@" --target "httpbackend=$CGI_URL/push.git"
 run_helper push --work "$TMP/work-push" --files "$FILES" --runs "$RUNS" --warmup 1 "$@"
 
 # --- 2. burst of concurrent pushes ---------------------------------------------
 
-say "2/5 burst: $PUSHERS pushers x $PUSHES pushes, $BURST_RUNS runs"
+say "2/6 burst: $PUSHERS pushers x $PUSHES pushes, $BURST_RUNS runs"
 set -- --target "gitstore=$(gs_url burst)" --target "bare=$TMP/bare/burst.git"
 test -n "$CGI_URL" && set -- "$@" --target "httpbackend=$CGI_URL/burst.git"
 run_helper burst --work "$TMP/work-burst" --pushers "$PUSHERS" --pushes "$PUSHES" \
@@ -194,13 +206,13 @@ run_helper burst --work "$TMP/work-burst" --pushers "$PUSHERS" --pushes "$PUSHES
 
 # --- 3. SSE delivery latency --------------------------------------------------
 
-say "3/5 SSE latency over $SSE_PUSHES sequential pushes"
+say "3/6 SSE latency over $SSE_PUSHES sequential pushes"
 run_helper sse --work "$TMP/work-sse" --pushes "$SSE_PUSHES" --target "$(gs_url sse)" \
 	--events-server "$GS" --token "$TOKEN"
 
 # --- 4. parse + validate throughput, one core -----------------------------------
 
-say "4/5 gitstore validate over $VAL_FILES resource files, $VAL_RUNS runs (+1 warm-up), one core"
+say "4/6 gitstore validate over $VAL_FILES resource files, $VAL_RUNS runs (+1 warm-up), one core"
 run_helper validate --work "$TMP/work-validate" --bin "$BIN" --files "$VAL_FILES" --runs "$VAL_RUNS" --warmup 1
 
 # --- 5. catalog ingest latency and daemon peak RSS --------------------------------
@@ -208,7 +220,7 @@ run_helper validate --work "$TMP/work-validate" --bin "$BIN" --files "$VAL_FILES
 # status_kb FIELD: a VmXXX line of the daemon's /proc status, in kB
 status_kb () { sed -n "s/^$1:[[:space:]]*\([0-9][0-9]*\) kB/\1/p" "/proc/$GS_DAEMON/status"; }
 
-say "5/5 catalog ingest: push of $CAT_FILES new resource files to main, $CAT_RUNS runs (+1 warm-up)"
+say "5/6 catalog ingest: push of $CAT_FILES new resource files to main, $CAT_RUNS runs (+1 warm-up)"
 {
 	echo "rss.hwm_before_kb=$(status_kb VmHWM)"
 	echo "rss.rss_before_kb=$(status_kb VmRSS)"
@@ -226,6 +238,13 @@ run_helper catalog --work "$TMP/work-catalog" --files "$CAT_FILES" --runs "$CAT_
 	echo "rss.hwm_after_kb=$(status_kb VmHWM)"
 	echo "rss.rss_after_kb=$(status_kb VmRSS)"
 } >>"$RES"
+
+# --- 6. API writes vs. push + wait for admission ----------------------------------
+
+say "6/6 API writes: $API_WRITES sequential (+ $API_PUSHES push+admit baseline pushes among them) and $API_WRITES by $API_CLIENTS clients, in $API_ROUNDS alternating rounds"
+run_helper apiwrite --work "$TMP/work-api" --writes "$API_WRITES" --pushes "$API_PUSHES" --clients "$API_CLIENTS" --rounds "$API_ROUNDS" \
+	--ns default --api-repo apiwrites --push-repo pushadmit --push-url "$(gs_url pushadmit)" \
+	--events-server "$GS" --token "$TOKEN"
 
 T1=$(date +%s)
 kill -0 "$GS_PID" 2>/dev/null || fail "gitstore exited during the benchmark"
@@ -281,6 +300,17 @@ get () { sed -n "s/^$1=//p" "$RES" | tail -n 1; }
 		printf "daemon peak RSS during catalog ingest (VmHWM)\t%.1f MiB\t%s; RSS before %.1f MiB, after %.1f MiB\t- (info)\n",
 			a / 1024, (x == 1 ? sprintf("HWM reset at step start; HWM of the steps before %.1f MiB", b / 1024) : sprintf("not reset: HWM before %.1f MiB", b / 1024)), r / 1024, z / 1024
 	}'
+	awk -v a="$(get api.seq_p50_ms)" -v b="$(get api.push_p50_ms)" -v n="$(get api.writes)" -v m="$(get api.pushes)" 'BEGIN {
+		printf "API write latency incl. admission, p50 (%d sequential)\t%.1f ms\t%.1f ms (git push to main + wait for admission, p50 of %d)\t%.2fx of baseline (info)\n", n, a, b, m, a / b
+	}'
+	awk -v a="$(get api.seq_p99_ms)" -v b="$(get api.push_p99_ms)" -v n="$(get api.writes)" -v m="$(get api.pushes)" \
+	    -v e="$(get api.seq_errors)" -v c="$(get api.seq_409)" -v p="$(get api.seq_202)" 'BEGIN {
+		printf "API write latency incl. admission, p99 (%d sequential)\t%.1f ms\t%.1f ms (push + admission, p99 of %d); errors %d (409: %d, 202: %d)\t%.2fx of baseline (info)\n", n, a, b, m, e, c, p, a / b
+	}'
+	awk -v a="$(get api.conc_per_s)" -v b="$(get api.push_per_s)" -v n="$(get api.writes)" -v k="$(get api.clients)" \
+	    -v e="$(get api.conc_errors)" -v c="$(get api.conc_409)" -v p="$(get api.conc_202)" 'BEGIN {
+		printf "API writes/s (%d clients, %d writes)\t%.1f /s\t%.1f /s (sequential push + admit); errors %d (409: %d, 202: %d)\t%.2fx of baseline (info)\n", k, n, a, b, e, c, p, a / b
+	}'
 } >"$TMP/table.tsv"
 
 echo
@@ -304,5 +334,8 @@ echo "raw samples (ms): gitstore $(get push.gitstore.samples_ms); bare $(get pus
 echo "SSE latency min/max: $(get sse.min_ms) / $(get sse.max_ms) ms"
 echo "validate samples (ms): $(get validate.samples_ms) for $(get validate.files) files, $(get validate.bytes) bytes"
 echo "catalog samples (ms): $(get catalog.samples_ms) (warm-up run $(get catalog.warmup_ms)); medians: ref event -> first catalog event $(get catalog.ref_to_first_ms) ms (git diff, blob reads, parse, plan), catalog event appends $(get catalog.append_ms) ms, last event -> seen by the poll $(get catalog.last_to_seen_ms) ms (rows, commit, read-out $(get catalog.readout_ms) ms); push returned $(get catalog.ref_to_ret_ms) ms after its ref event"
+echo "API writes: sequential create p50 $(get api.seq_create_p50_ms) ms, update p50 $(get api.seq_update_p50_ms) ms, max $(get api.seq_max_ms) ms (5 slowest $(get api.seq_samples_sorted_top5_ms)), $(get api.seq_per_s) writes/s one at a time; medians: request -> ref event $(get api.split_req_to_ref_ms) ms, ref event -> admission event $(get api.split_ref_to_adm_ms) ms, admission event -> answer $(get api.split_adm_to_answer_ms) ms; other outcomes: $(get api.seq_other)"
+echo "API writes, $(get api.clients) clients: $(get api.conc_ok) ok in $(get api.conc_wall_s) s ($(get api.rounds) rounds alternating with the sequential part: $(get api.conc_round_per_s) /s; sequential per round $(get api.seq_round_per_s) /s), latency p50 $(get api.conc_p50_ms) ms, p99 $(get api.conc_p99_ms) ms, max $(get api.conc_max_ms) ms; medians: request -> ref event $(get api.csplit_req_to_ref_ms) ms (waiting for the repository's write lock included), ref event -> admission event $(get api.csplit_ref_to_adm_ms) ms, admission event -> answer $(get api.csplit_adm_to_answer_ms) ms; other outcomes: $(get api.conc_other); events: $(get api.admission_events) admission events for $(get api.committed) commits, $(get api.event_mismatch) writes without exactly one ref + admission event"
+echo "push + admit samples (ms): $(get api.push_samples_ms); push alone p50 $(get api.push_only_p50_ms) ms; medians: push start -> ref event $(get api.psplit_start_to_ref_ms) ms, ref event -> admission event $(get api.psplit_ref_to_adm_ms) ms, admission event -> seen by the 5 ms poll $(get api.psplit_adm_to_seen_ms) ms; push returned $(get api.psplit_ref_to_ret_ms) ms after its ref event; not admitted: $(get api.push_not_allowed); step 6 took $(get api.step_s) s"
 echo "total bench time $((T1 - T0)) s"
 exit 0

@@ -13,9 +13,14 @@ if ! command -v clang >/dev/null; then
 fi
 OUT=build-fuzz
 mkdir -p "$OUT/obj"
-PKG="libgit2 libmicrohttpd jansson sqlite3 libcrypto libcurl zlib yaml-0.1"
+PKG="libgit2 libmicrohttpd jansson sqlite3 libcrypto libcurl zlib yaml-0.1 libpcre2-8"
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Isrc $(pkg-config --cflags $PKG) -fsanitize=fuzzer-no-link,address,undefined"
-# the library once, then one link per target
+# the library once, then one link per target. Objects are reused while
+# their source is older; a changed header (struct layouts!) rebuilds all.
+stamp="$OUT/obj/.headers-stamp"
+if [ ! -f "$stamp" ] || [ -n "$(find src -name '*.h' -newer "$stamp" | head -n 1)" ]; then
+	rm -f "$OUT"/obj/*.o
+fi
 objs=""
 for src in $(find src -name '*.c' ! -name main.c ! -name hookmain.c ! -path 'src/cli/*' | sort); do
 	obj="$OUT/obj/$(echo "$src" | tr '/' '_').o"
@@ -24,6 +29,7 @@ for src in $(find src -name '*.c' ! -name main.c ! -name hookmain.c ! -path 'src
 	fi
 	objs="$objs $obj"
 done
+touch "$stamp"
 for f in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$f" .c)
 	corpus=tests/fuzz/corpus/${name#fuzz_}

@@ -19,6 +19,10 @@ static const char USAGE[] =
 	"                                               check catalog files offline\n"
 	"  events [--server URL] [--token T] [--after N] [--follow]\n"
 	"                                               print events as JSON lines\n"
+	"  policy test [--namespace NS] POLICY.md RESOURCE.md...\n"
+	"                                               run an admission policy offline\n"
+	"  cel eval [--typed] [--json NAME=JSON]... EXPR | --batch\n"
+	"                                               evaluate a CEL expression (docs/cel.md)\n"
 	"  hook pre-receive|reference-transaction|post-receive\n"
 	"                                               (run by git; not for people)\n";
 
@@ -40,6 +44,10 @@ int main(int argc, char **argv)
 		return gs_cli_hook(argc - 1, argv + 1);
 	if (strcmp(argv[1], "events") == 0)
 		return gs_cli_events(argc - 1, argv + 1);
+	if (strcmp(argv[1], "policy") == 0)
+		return gs_cli_policy(argc - 1, argv + 1);
+	if (strcmp(argv[1], "cel") == 0)
+		return gs_cli_cel(argc - 1, argv + 1);
 	if (strcmp(argv[1], "validate") == 0)
 		return gs_cli_validate(argc - 1, argv + 1);
 	fprintf(stderr, "gitstore: unknown command '%s'\n%s", argv[1], USAGE);

@@ -8,6 +8,9 @@
   bench.py validate --work DIR --bin GITSTORE --files N --runs R --warmup W
   bench.py catalog  --work DIR --files N --runs R --warmup W --target URL
                     --events-server URL --token T
+  bench.py apiwrite --work DIR --writes N --pushes P --clients C --rounds R --ns NS
+                    --api-repo NAME --push-repo NAME --push-url URL
+                    --events-server URL --token T
 
 Each prints "key=value" result lines on stdout (progress goes to stderr) and
 exits non-zero only when the benchmark itself breaks (a push fails, the event
@@ -18,6 +21,7 @@ import datetime
 import http.client
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -520,6 +524,317 @@ def cmd_catalog(a):
     print("catalog.runs=%d" % a.runs)
 
 
+# --- 6. API writes vs. push + wait for admission --------------------------------
+
+def api_events(server, token, after, **filters):
+    """Every event after `after` matching the filters (pages followed)."""
+    out = []
+    q = "".join("&%s=%s" % (k, urllib.parse.quote(v, safe="/")) for k, v in filters.items())
+    while True:
+        batch = api_get(server, token, "/api/v1/events?after=%d&limit=1000%s" % (after, q))
+        out.extend(batch)
+        if len(batch) < 1000:
+            return out
+        after = batch[-1]["logseq"]
+
+
+def api_put(server, token, path, body):
+    """One PUT on a new connection: (status, json or None, seconds, wall start)."""
+    u = urllib.parse.urlsplit(server)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    w0 = time.time()
+    t0 = time.perf_counter()
+    try:
+        conn.request("PUT", path, body=body,
+                     headers={"Authorization": "Bearer " + token,
+                              "Content-Type": "text/markdown"})
+        r = conn.getresponse()
+        data = r.read()
+        status = r.status
+    except (OSError, http.client.HTTPException) as e:
+        log("PUT %s: %s" % (path, e))
+        status, data = 0, b""
+    finally:
+        conn.close()
+    dt = time.perf_counter() - t0
+    try:
+        j = json.loads(data)
+    except ValueError:
+        j = None
+    return status, j, dt, w0
+
+
+def write_plan(prefix, n, rnd):
+    """n writes of distinct names: even ones create PREFIX-NNNN, odd ones
+    update a name created earlier (random, seeded). [(name, create)]"""
+    plan, made = [], []
+    for i in range(n):
+        if i % 2 == 0 or not made:
+            made.append("%s-%04d" % (prefix, len(made)))
+            plan.append((made[-1], True))
+        else:
+            plan.append((rnd.choice(made), False))
+    return plan
+
+
+class ApiWriter:
+    """API writes of one client; records outcome and latency per write."""
+
+    def __init__(self, a, plural="products"):
+        self.a = a
+        self.base = "/api/v1/repos/%s/%s/resources/%s/" % (a.ns, a.api_repo, plural)
+        self.rec = []   # dicts
+
+    def write(self, name, create):
+        body = product_file(name, os.urandom(8).hex())
+        st, j, dt, w0 = api_put(self.a.events_server, self.a.token, self.base + name, body)
+        kind = "ok"
+        if st in (200, 201):
+            if j is None:
+                kind = "bad-json"
+            elif j.get("unchanged"):
+                kind = "unchanged"
+            elif not (j.get("admission") or {}).get("allowed"):
+                kind = "not-allowed"
+            elif st != (201 if create else 200):
+                kind = "status-%d-for-%s" % (st, "create" if create else "update")
+        elif st == 202:
+            kind = "202"
+        elif st == 409:
+            kind = "409"
+        else:
+            kind = "http-%d" % st
+        r = {"name": name, "create": create, "status": st, "kind": kind, "dt": dt, "w0": w0,
+             "w1": w0 + dt, "pushId": (j or {}).get("pushId") if isinstance(j, dict) else None,
+             "commit": (j or {}).get("commit") if isinstance(j, dict) else None}
+        if kind != "ok":
+            msg = json.dumps(j)[:300] if j is not None else "-"
+            log("API write %s (%s): HTTP %d after %.0f ms, %s: %s" % (
+                name, "create" if create else "update", st, dt * 1000, kind, msg))
+        self.rec.append(r)
+        return r
+
+
+def summarize_writes(recs):
+    ok = [r for r in recs if r["kind"] == "ok"]
+    err = [r for r in recs if not (200 <= r["status"] < 300) or r["status"] == 202]
+    kinds = {}
+    for r in recs:
+        if r["kind"] != "ok":
+            kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+    return ok, err, kinds
+
+
+def cmd_apiwrite(a):
+    t_step = time.perf_counter()
+    rnd = random.Random(6)
+    head0 = events_head(a.events_server, a.token)
+    # push baseline: a work repository whose main is pushed to the push repo
+    base = init_work(a.work, [("gitstore", a.push_url)])
+    tip = base
+    cursor = head0   # admission events of the push repository are read after this
+
+    def push_and_admit(name):
+        nonlocal tip, cursor
+        fi = FastImport(a.work)
+        m = fi.commit("refs/heads/main", tip, "push %s\n" % name,
+                      [("products/%s.md" % name, product_file(name, os.urandom(8).hex()))])
+        sha = fi.run()[m]
+        after = cursor
+        w0 = time.time()
+        t0 = time.perf_counter()
+        push(a.work, a.push_url, sha, "refs/heads/main")
+        t_ret = time.perf_counter()
+        polls = 0
+        while True:
+            polls += 1
+            batch = api_get(a.events_server, a.token,
+                            "/api/v1/events?after=%d&limit=1000&type=catalog-admission-evaluated&repo=%s/%s" % (
+                                after, a.ns, a.push_repo))
+            hit = [e for e in batch if e["data"].get("resource", {}).get("name") == name
+                   and e["data"].get("commitSha") == sha]
+            if hit:
+                break
+            if batch:
+                after = batch[-1]["logseq"]
+            if time.perf_counter() - t0 > a.timeout:
+                die("push of %s: no catalog-admission-evaluated within %d s" % (name, a.timeout))
+            time.sleep(a.poll)
+        t1 = time.perf_counter()
+        tip = sha
+        cursor = hit[0]["logseq"]
+        if not hit[0]["data"].get("allowed"):
+            log("warning: pushed %s was not admitted: %s" % (name, json.dumps(hit[0]["data"].get("reason"))))
+        return {"name": name, "sha": sha, "dt": t1 - t0, "push": t_ret - t0, "w0": w0,
+                "w1": w0 + (t1 - t0), "w_ret": w0 + (t_ret - t0), "polls": polls,
+                "allowed": bool(hit[0]["data"].get("allowed"))}
+
+    # warm-up, dropped: the API write creates main of the API repository
+    wr = ApiWriter(a)
+    warm = [wr.write("%s-warm" % a.prefix, True)]
+    push_and_admit("%s-warm" % a.push_prefix)
+    wr.rec = []
+
+    # R rounds, each: N/R sequential API writes with the push + admit
+    # baseline spread evenly among them (alternately before and after an
+    # API write), and N/R writes by C concurrent clients (own names each);
+    # the two halves swap order every round, so a load change on this
+    # shared machine hits both alike
+    plan = write_plan("%s-s" % a.prefix, a.writes, rnd)
+    pplan = write_plan(a.push_prefix, a.pushes, rnd)
+    at = {}
+    for k in range(a.pushes):
+        at.setdefault((k * a.writes) // max(1, a.pushes), []).append(k)
+    per = [a.writes // a.clients + (1 if c < a.writes % a.clients else 0) for c in range(a.clients)]
+    writers = [ApiWriter(a) for _ in range(a.clients)]
+    plans = [write_plan("%s-c%d" % (a.prefix, c), per[c], rnd) for c in range(a.clients)]
+    pushes, walls = [], []   # walls: (seconds, ok writes) of each concurrent round
+    seq_ok = [[] for _ in range(a.rounds)]   # latencies of the ok sequential writes, per round
+
+    def seq_part(r):
+        lo, hi = r * a.writes // a.rounds, (r + 1) * a.writes // a.rounds
+        for i in range(lo, hi):
+            ks = at.get(i, [])
+            if ks and ks[0] % 2 == 1:
+                pushes.extend(push_and_admit(pplan[k][0]) for k in ks)
+                ks = []
+            x = wr.write(*plan[i])
+            pushes.extend(push_and_admit(pplan[k][0]) for k in ks)
+            if x["kind"] == "ok":
+                seq_ok[r].append(x["dt"])
+
+    def conc_part(r):
+        start = threading.Barrier(a.clients + 1)
+        before = [len(w.rec) for w in writers]
+
+        def client(c):
+            start.wait()
+            n = len(plans[c])
+            for name, create in plans[c][r * n // a.rounds:(r + 1) * n // a.rounds]:
+                writers[c].write(name, create)
+
+        th = [threading.Thread(target=client, args=(c,)) for c in range(a.clients)]
+        for t in th:
+            t.start()
+        start.wait()
+        t0 = time.perf_counter()
+        for t in th:
+            t.join()
+        wall = time.perf_counter() - t0
+        ok = sum(1 for w, b in zip(writers, before) for x in w.rec[b:] if x["kind"] == "ok")
+        walls.append((wall, ok))
+
+    for r in range(a.rounds):
+        for part in ((seq_part, conc_part) if r % 2 == 0 else (conc_part, seq_part)):
+            part(r)
+        log("API writes round %d/%d: %d sequential (+%d pushes so far), %d concurrent writes in %.2f s" % (
+            r + 1, a.rounds, len(wr.rec), len(pushes), walls[-1][1], walls[-1][0]))
+    seq = wr.rec
+    conc = [x for w in writers for x in w.rec]
+    wall = sum(w for w, _ in walls)
+
+    # untimed: the log of the API repository, for checks and the breakdown
+    evs = api_events(a.events_server, a.token, head0, repo="%s/%s" % (a.ns, a.api_repo))
+    by_push = {}
+    for e in evs:
+        pid = e.get("correlationid")
+        if pid:
+            by_push.setdefault(pid, []).append(e)
+    committed = [r for r in warm + seq + conc if r["pushId"] and r["status"] in (200, 201, 202)]
+    bad_ev = 0
+    split = []  # sequential writes: (request -> ref event, ref event -> admission event, admission event -> answer)
+    csplit = []  # the same for the concurrent writes
+    for r in committed:
+        es = by_push.get(r["pushId"], [])
+        types = [e["type"].split(".")[2] for e in es]
+        ref = [e for e in es if e["type"].split(".")[2] in ("branch-updated", "branch-created")]
+        adm = [e for e in es if e["type"].endswith(".catalog-admission-evaluated.v1")]
+        if len(ref) != 1 or len(adm) != 1 or "push-completed" not in types or \
+                ref[0]["data"].get("newSha") != r["commit"] or \
+                ref[0]["data"].get("origin") != "api":
+            bad_ev += 1
+            if bad_ev <= 5:
+                log("warning: API write %s (push %s): events %s" % (r["name"], r["pushId"], ",".join(types)))
+            continue
+        tr, ta = parse_time(ref[0]["time"]), parse_time(adm[0]["time"])
+        if any(r is x for x in seq):
+            split.append((tr - r["w0"], ta - tr, r["w1"] - ta))
+        elif any(r is x for x in conc):
+            csplit.append((tr - r["w0"], ta - tr, r["w1"] - ta))
+    # the same split for the pushes
+    pevs = api_events(a.events_server, a.token, head0, repo="%s/%s" % (a.ns, a.push_repo))
+    psplit = []
+    for p in pushes:
+        ref = [e for e in pevs if e["type"].split(".")[2] in ("branch-updated", "branch-created")
+               and e["data"].get("newSha") == p["sha"]]
+        adm = [e for e in pevs if e["type"].endswith(".catalog-admission-evaluated.v1")
+               and e["data"].get("commitSha") == p["sha"]]
+        if ref and adm:
+            tr, ta = parse_time(ref[0]["time"]), parse_time(adm[0]["time"])
+            psplit.append((tr - p["w0"], ta - tr, p["w1"] - ta, p["w_ret"] - tr))
+    n_adm = sum(1 for e in evs if e["type"].endswith(".catalog-admission-evaluated.v1"))
+
+    ms = lambda x: x * 1000
+    sok, serr, skinds = summarize_writes(seq)
+    cok, cerr, ckinds = summarize_writes(conc)
+    if not sok or not cok:
+        die("no successful API write (sequential %s, concurrent %s)" % (skinds, ckinds))
+    lat = [r["dt"] for r in sok]
+    clat = [r["dt"] for r in cok]
+    plat = [p["dt"] for p in pushes]
+    print("api.writes=%d" % a.writes)
+    print("api.clients=%d" % a.clients)
+    print("api.pushes=%d" % len(pushes))
+    print("api.seq_p50_ms=%.1f" % ms(pct(lat, 50)))
+    print("api.seq_p99_ms=%.1f" % ms(pct(lat, 99)))
+    print("api.seq_min_ms=%.1f" % ms(min(lat)))
+    print("api.seq_max_ms=%.1f" % ms(max(r["dt"] for r in seq)))
+    print("api.seq_create_p50_ms=%.1f" % ms(pct([r["dt"] for r in sok if r["create"]], 50)))
+    print("api.seq_update_p50_ms=%.1f" % ms(pct([r["dt"] for r in sok if not r["create"]], 50)))
+    print("api.seq_ok=%d" % len(sok))
+    print("api.seq_errors=%d" % len(serr))
+    print("api.seq_409=%d" % skinds.get("409", 0))
+    print("api.seq_202=%d" % skinds.get("202", 0))
+    print("api.seq_other=%s" % (",".join("%s:%d" % kv for kv in sorted(skinds.items())) or "none"))
+    print("api.seq_per_s=%.1f" % (len(sok) / sum(lat)))
+    print("api.push_p50_ms=%.1f" % ms(pct(plat, 50)))
+    print("api.push_p99_ms=%.1f" % ms(pct(plat, 99)))
+    print("api.push_only_p50_ms=%.1f" % ms(pct([p["push"] for p in pushes], 50)))
+    print("api.push_per_s=%.1f" % (len(plat) / sum(plat)))
+    print("api.push_not_allowed=%d" % sum(1 for p in pushes if not p["allowed"]))
+    print("api.push_samples_ms=%s" % ",".join("%.0f" % ms(x) for x in plat))
+    print("api.conc_per_s=%.1f" % (len(cok) / wall))
+    print("api.conc_wall_s=%.2f" % wall)
+    print("api.conc_round_per_s=%s" % ",".join("%.1f" % (n / w) for w, n in walls))
+    print("api.rounds=%d" % a.rounds)
+    print("api.seq_round_per_s=%s" % ",".join("%.1f" % (len(x) / sum(x)) if x else "-" for x in seq_ok))
+    print("api.conc_p50_ms=%.1f" % ms(pct(clat, 50)))
+    print("api.conc_p99_ms=%.1f" % ms(pct(clat, 99)))
+    print("api.conc_max_ms=%.1f" % ms(max(r["dt"] for r in conc)))
+    print("api.conc_ok=%d" % len(cok))
+    print("api.conc_errors=%d" % len(cerr))
+    print("api.conc_409=%d" % ckinds.get("409", 0))
+    print("api.conc_202=%d" % ckinds.get("202", 0))
+    print("api.conc_other=%s" % (",".join("%s:%d" % kv for kv in sorted(ckinds.items())) or "none"))
+    print("api.event_mismatch=%d" % bad_ev)
+    print("api.admission_events=%d" % n_adm)
+    print("api.committed=%d" % len(committed))
+    med = lambda xs, k: ms(statistics.median([x[k] for x in xs])) if xs else float("nan")
+    print("api.split_req_to_ref_ms=%.1f" % med(split, 0))
+    print("api.split_ref_to_adm_ms=%.1f" % med(split, 1))
+    print("api.split_adm_to_answer_ms=%.1f" % med(split, 2))
+    print("api.csplit_req_to_ref_ms=%.1f" % med(csplit, 0))
+    print("api.csplit_ref_to_adm_ms=%.1f" % med(csplit, 1))
+    print("api.csplit_adm_to_answer_ms=%.1f" % med(csplit, 2))
+    print("api.psplit_start_to_ref_ms=%.1f" % med(psplit, 0))
+    print("api.psplit_ref_to_adm_ms=%.1f" % med(psplit, 1))
+    print("api.psplit_adm_to_seen_ms=%.1f" % med(psplit, 2))
+    print("api.psplit_ref_to_ret_ms=%.1f" % med(psplit, 3))
+    print("api.seq_samples_sorted_top5_ms=%s" % ",".join("%.0f" % ms(x) for x in sorted(lat)[-5:]))
+    print("api.conc_samples_sorted_top5_ms=%s" % ",".join("%.0f" % ms(x) for x in sorted(clat)[-5:]))
+    print("api.step_s=%.1f" % (time.perf_counter() - t_step))
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -561,9 +876,25 @@ def main():
     c.add_argument("--target", required=True)
     c.add_argument("--events-server", required=True)
     c.add_argument("--token", required=True)
+    w = sub.add_parser("apiwrite")
+    w.add_argument("--work", required=True)
+    w.add_argument("--writes", type=int, default=200)
+    w.add_argument("--pushes", type=int, default=30)
+    w.add_argument("--clients", type=int, default=4)
+    w.add_argument("--rounds", type=int, default=4)
+    w.add_argument("--ns", default="default")
+    w.add_argument("--api-repo", required=True)
+    w.add_argument("--push-repo", required=True)
+    w.add_argument("--push-url", required=True)
+    w.add_argument("--prefix", default="aw")
+    w.add_argument("--push-prefix", default="pa")
+    w.add_argument("--poll", type=float, default=0.005)
+    w.add_argument("--timeout", type=int, default=60)
+    w.add_argument("--events-server", required=True)
+    w.add_argument("--token", required=True)
     a = ap.parse_args()
     {"push": cmd_push, "burst": cmd_burst, "sse": cmd_sse,
-     "validate": cmd_validate, "catalog": cmd_catalog}[a.cmd](a)
+     "validate": cmd_validate, "catalog": cmd_catalog, "apiwrite": cmd_apiwrite}[a.cmd](a)
 
 
 if __name__ == "__main__":

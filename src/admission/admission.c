@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "catalog/resource.h"
+
 /* parent chain walked for cycle detection */
 #define ADM_MAX_DEPTH 64
 
@@ -18,11 +20,16 @@ void gs_adm_response_init(gs_adm_response *r)
 	gs_cat_errors_init(&r->errors);
 	r->allowed = 1;
 	r->code = 200;
+	r->warnings = json_array();
+	r->policies = json_array();
 }
 
 void gs_adm_response_release(gs_adm_response *r)
 {
 	gs_cat_errors_release(&r->errors);
+	json_decref(r->warnings);
+	json_decref(r->policies);
+	r->warnings = r->policies = NULL;
 }
 
 static void adm_cond(gs_adm_response *r, const char *type, int status, const char *reason, const char *fmt, ...)
@@ -208,6 +215,69 @@ static void adm_category(const gs_adm_request *q, const gs_adm_view *v, gs_adm_r
 		adm_cond(r, "Acyclic", 1, "NoCycle", "the parent chain ends at a root");
 }
 
+/* The resource as policies see it (Kubernetes-shaped). */
+static json_t *adm_object_json(const gs_adm_object *o)
+{
+	if (!o->kind)
+		return json_null();
+	return json_pack("{s:s, s:s, s:{s:s, s:s, s:o}, s:o}", "apiVersion", GS_CATALOG_API_VERSION, "kind", o->kind,
+			 "metadata", "name", o->name ? o->name : "", "namespace", o->ns ? o->ns : "", "labels",
+			 o->labels ? json_incref((json_t *)o->labels) : json_object(), "spec",
+			 o->spec ? json_incref((json_t *)o->spec) : json_object());
+}
+
+static const char *const ADM_OPS[] = {"", "CREATE", "UPDATE", "DELETE"};
+
+static json_t *adm_request_json(const gs_adm_request *q)
+{
+	json_t *roles = json_array();
+	for (size_t i = 0; i < q->nroles; i++)
+		json_array_append_new(roles, json_string(q->roles[i]));
+	return json_pack("{s:s, s:{s:s, s:o}, s:s, s:b}", "operation", ADM_OPS[q->operation], "user", "name",
+			 q->user ? q->user : "", "roles", roles, "origin", q->origin ? q->origin : "git", "dryRun",
+			 q->dry_run);
+}
+
+static void adm_policy_record(gs_adm_response *r, const gs_adm_policy *p, const gs_adm_policy_result *pr)
+{
+	const char *result = pr->failed ? "fail" : pr->errored ? "error" : "pass";
+	json_array_append_new(r->policies, json_pack("{s:s, s:s, s:s, s:s}", "name", gs_adm_policy_name(p), "action",
+						     pr->actions, "result", result, "message", pr->message));
+	if (pr->warn)
+		json_array_append_new(r->warnings, json_pack("s++", gs_adm_policy_name(p), ": ", pr->message));
+	if (pr->deny) {
+		size_t before = r->errors.n;
+		gs_cat_errors_add(&r->errors, 0, "", "policy_denied", "%s", pr->message);
+		if (r->errors.n > before)
+			snprintf(r->errors.v[before].policy, sizeof(r->errors.v[before].policy), "%s",
+				 gs_adm_policy_name(p));
+		if (r->allowed)
+			snprintf(r->policy, sizeof(r->policy), "%s", gs_adm_policy_name(p));
+		adm_deny(r, pr->code, pr->reason, pr->message);
+	}
+}
+
+/* 3. every policy of the namespace, in the order given */
+static void adm_policies(const gs_adm_request *q, const gs_adm_view *v, gs_adm_response *r)
+{
+	const gs_adm_object *cur = q->operation == GS_ADM_DELETE ? &q->old_object : &q->object;
+	json_t *object, *old, *request;
+	if (!v->npolicies || !cur->kind)
+		return;
+	object = q->operation == GS_ADM_DELETE ? json_null() : adm_object_json(&q->object);
+	old = q->operation == GS_ADM_CREATE ? json_null() : adm_object_json(&q->old_object);
+	request = adm_request_json(q);
+	for (size_t i = 0; i < v->npolicies; i++) {
+		gs_adm_policy_result pr;
+		gs_adm_policy_eval(v->policies[i], cur->kind, ADM_OPS[q->operation], object, old, request, &pr);
+		if (pr.matched)
+			adm_policy_record(r, v->policies[i], &pr);
+	}
+	json_decref(object);
+	json_decref(old);
+	json_decref(request);
+}
+
 void gs_admission_review(const gs_adm_request *q, const gs_adm_view *v, gs_adm_response *r)
 {
 	gs_adm_object ignore;
@@ -220,7 +290,11 @@ void gs_admission_review(const gs_adm_request *q, const gs_adm_view *v, gs_adm_r
 		adm_deny(r, 422, "SchemaValidationFailed",
 			 q->schema_errors->n ? q->schema_errors->v[0].message : "schema validation failed");
 	}
-	if (q->operation == GS_ADM_DELETE || !q->object.kind)
+	if (q->operation == GS_ADM_DELETE) {
+		adm_policies(q, v, r);
+		return;
+	}
+	if (!q->object.kind)
 		return;
 	/* 2. built-in cross-object checks */
 	if (strcmp(q->object.kind, "ProductVariant") == 0)
@@ -232,21 +306,28 @@ void gs_admission_review(const gs_adm_request *q, const gs_adm_view *v, gs_adm_r
 			    &ignore);
 	else if (strcmp(q->object.kind, "Collection") == 0 && json_object_get(q->object.spec, "targetRef"))
 		adm_resolve(v, r, q->object.spec, "targetRef", "Product", "TargetResolved", "TargetNotFound", &ignore);
+	/* 3. policies see only versions that passed the schema */
+	if (!(q->schema_errors && gs_cat_errors_count(q->schema_errors)))
+		adm_policies(q, v, r);
 }
 
 json_t *gs_adm_response_json(const gs_adm_response *r, const char *uid)
 {
 	json_t *errors = json_array(), *conds = json_array(), *out;
-	for (size_t i = 0; i < r->errors.n; i++)
-		json_array_append_new(errors, json_pack("{s:s, s:s, s:s, s:i}", "field", r->errors.v[i].field, "code",
-							r->errors.v[i].code, "message", r->errors.v[i].message, "line",
-							(int)r->errors.v[i].line));
+	for (size_t i = 0; i < r->errors.n; i++) {
+		json_t *e = json_pack("{s:s, s:s, s:s, s:i}", "field", r->errors.v[i].field, "code", r->errors.v[i].code,
+				      "message", r->errors.v[i].message, "line", (int)r->errors.v[i].line);
+		if (r->errors.v[i].policy[0])
+			json_object_set_new(e, "policy", json_string(r->errors.v[i].policy));
+		json_array_append_new(errors, e);
+	}
 	for (int i = 0; i < r->nconds; i++)
 		json_array_append_new(conds, json_pack("{s:s, s:s, s:s, s:s}", "type", r->conds[i].type, "status",
 						       r->conds[i].status ? "True" : "False", "reason", r->conds[i].reason,
 						       "message", r->conds[i].message));
-	out = json_pack("{s:s, s:b, s:{s:i, s:s, s:s}, s:o, s:[], s:[], s:o}", "uid", uid ? uid : "", "allowed",
+	out = json_pack("{s:s, s:b, s:{s:i, s:s, s:s}, s:o, s:o, s:o, s:o}", "uid", uid ? uid : "", "allowed",
 			r->allowed, "status", "code", r->code, "reason", r->reason, "message", r->message, "errors", errors,
-			"warnings", "policies", "conditions", conds);
+			"warnings", r->warnings ? json_incref(r->warnings) : json_array(), "policies",
+			r->policies ? json_incref(r->policies) : json_array(), "conditions", conds);
 	return out;
 }

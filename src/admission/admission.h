@@ -3,7 +3,8 @@
  * through (pure: other resources are seen only through a gs_adm_view).
  *
  * Chain: schema verdict (from catalog/resource.h) -> built-in
- * cross-object checks -> (policies: a later issue) -> decision.
+ * cross-object checks -> ValidatingAdmissionPolicies (policy.h; only
+ * for a version without schema errors) -> decision.
  * Built-in checks, reported as conditions on the resource:
  *   ProductVariant: SKU unique per namespace (a clash DENIES, 409),
  *       ProductResolved (spec.productRef), OptionsAccepted
@@ -25,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "admission/policy.h"
 #include "catalog/caterr.h"
 
 typedef enum { GS_ADM_CREATE = 1, GS_ADM_UPDATE, GS_ADM_DELETE } gs_adm_op;
@@ -46,6 +48,10 @@ typedef struct gs_adm_view {
 	 * 1 with owner filled, 0 none, <0 error. */
 	int (*sku_owner)(void *payload, const char *sku, const char *name, char owner[64]);
 	void *payload;
+	/* The namespace's admitted ValidatingAdmissionPolicies, run after
+	 * the built-in checks (may be empty). */
+	gs_adm_policy *const *policies;
+	size_t npolicies;
 } gs_adm_view;
 
 typedef struct gs_adm_request {
@@ -78,6 +84,9 @@ typedef struct gs_adm_response {
 	gs_cat_errors errors;
 	gs_adm_condition conds[GS_ADM_MAX_CONDITIONS];
 	int nconds;
+	json_t *warnings;  /* ["policy: message", ...] (Warn actions) */
+	json_t *policies;  /* [{name, action, result, message}] of the policies that applied */
+	char policy[64];   /* the policy that denied ("" none) */
 } gs_adm_response;
 
 void gs_adm_response_init(gs_adm_response *r);

@@ -21,6 +21,7 @@ typedef struct gs_cat_error {
 	char field[160];
 	char code[48];
 	char message[256];
+	char policy[64]; /* the admission policy behind the record ("" none) */
 } gs_cat_error;
 
 typedef struct gs_cat_errors {

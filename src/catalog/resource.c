@@ -27,6 +27,7 @@
 
 #include "catalog/frontmatter.h"
 #include "catalog/ydoc.h"
+#include "cel/cel.h"
 #include "limits.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -228,6 +229,43 @@ static const field_spec NAMESPACE_SPEC[] = {
 	{0},
 };
 
+/* ValidatingAdmissionPolicy (admission.gitstore.dev/v1beta1). */
+static const char *const FAILURE_ONEOF[] = {"Fail", "Ignore", NULL};
+static const char *const OPERATION_ONEOF[] = {"CREATE", "UPDATE", "DELETE", NULL};
+static const char *const ACTION_ONEOF[] = {"Deny", "Warn", "Audit", NULL};
+static const char *const REASON_ONEOF[] = {"Unauthorized", "Forbidden", "Invalid", "RequestEntityTooLarge", NULL};
+static const char *const MATCHKIND_ONEOF[] = {"Product", "ProductVariant", "CategoryTaxonomy", "Collection", NULL};
+static const field_spec MATCHKIND_ELEM[] = {{NULL, FT_STR, F_REQUIRED, NULL, MATCHKIND_ONEOF}};
+static const field_spec OPERATION_ELEM[] = {{NULL, FT_STR, F_REQUIRED, NULL, OPERATION_ONEOF}};
+static const field_spec ACTION_ELEM[] = {{NULL, FT_STR, F_REQUIRED, NULL, ACTION_ONEOF}};
+static const field_spec MATCHCONSTRAINTS_FIELDS[] = {
+	{"kinds", FT_LIST, F_REQUIRED, MATCHKIND_ELEM, NULL},
+	{"operations", FT_LIST, 0, OPERATION_ELEM, NULL},
+	{0},
+};
+static const field_spec MATCHCOND_FIELDS[] = {
+	{"name", FT_STR, F_REQUIRED, NULL, NULL},
+	{"expression", FT_STR, F_REQUIRED, NULL, NULL},
+	{0},
+};
+static const field_spec MATCHCOND_ELEM[] = {{NULL, FT_MAP, 0, MATCHCOND_FIELDS, NULL}};
+static const field_spec VALIDATION_FIELDS[] = {
+	{"expression", FT_STR, F_REQUIRED, NULL, NULL},
+	{"message", FT_STR, 0, NULL, NULL},
+	{"messageExpression", FT_STR, 0, NULL, NULL},
+	{"reason", FT_STR, 0, NULL, REASON_ONEOF},
+	{0},
+};
+static const field_spec VALIDATION_ELEM[] = {{NULL, FT_MAP, 0, VALIDATION_FIELDS, NULL}};
+static const field_spec POLICY_SPEC[] = {
+	{"failurePolicy", FT_STR, 0, NULL, FAILURE_ONEOF},
+	{"matchConstraints", FT_MAP, F_REQUIRED, MATCHCONSTRAINTS_FIELDS, NULL},
+	{"matchConditions", FT_LIST, 0, MATCHCOND_ELEM, NULL},
+	{"validations", FT_LIST, F_REQUIRED, VALIDATION_ELEM, NULL},
+	{"validationActions", FT_LIST, F_REQUIRED, ACTION_ELEM, NULL},
+	{0},
+};
+
 /* System-managed metadata, in the order they are reported. */
 static const char *const READONLY_METADATA[] = {
 	"uid", "resourceVersion", "generation", "creationTimestamp", "revision", "ownerReferences", "finalizers", NULL,
@@ -250,6 +288,7 @@ typedef struct kind_spec {
 	const char *plural;
 	const field_spec *spec;
 	void (*check)(resource_val *v, const gs_ynode *root, const gs_ynode *spec, const gs_resource *r);
+	int spec_structural; /* spec rules also at STRUCTURAL depth (pre-receive) */
 } kind_spec;
 
 static void resource_err(resource_val *v, unsigned line, const char *code, const char *fmt, ...)
@@ -842,12 +881,93 @@ static void resource_check_namespace(resource_val *v, const gs_ynode *root, cons
 	}
 }
 
+/* Compiles the CEL expression at node n (field: its path below spec). */
+static void resource_check_cel(resource_val *v, const gs_ynode *n, const char *field)
+{
+	gs_cel_program *prog = NULL;
+	gs_cel_error cerr;
+	size_t old;
+	if (!n || n->kind != GS_YNODE_SCALAR || n->len == 0)
+		return; /* missing or mistyped: reported by the field table */
+	memset(&cerr, 0, sizeof(cerr));
+	if (gs_cel_compile(n->str, n->len, &prog, &cerr) == 0) {
+		gs_cel_program_free(prog);
+		return;
+	}
+	old = resource_push(v, "%s", field);
+	resource_err(v, n->line, "invalid_expression", "%d:%d: %s", cerr.line, cerr.column, cerr.message);
+	resource_pop(v, old);
+}
+
+/* Every expression of list[*].key. */
+static void resource_check_cel_list(resource_val *v, const gs_ynode *spec, const char *list, const char *key)
+{
+	const gs_ynode *seq = resource_get(spec, list);
+	char field[96];
+	for (size_t i = 0; seq && seq->kind == GS_YNODE_SEQ && i < seq->n; i++) {
+		snprintf(field, sizeof(field), "spec.%s[%zu].%s", list, i, key);
+		resource_check_cel(v, resource_get(seq->vals[i], key), field);
+	}
+}
+
+/* A list field that, when present, must have at least one element. */
+static void resource_check_nonempty(resource_val *v, const gs_ynode *m, const char *key, const char *field)
+{
+	const gs_ynode *n = resource_get(m, key);
+	if (n && n->kind == GS_YNODE_SEQ && n->n == 0) {
+		size_t old = resource_push(v, "%s", field);
+		resource_err(v, n->line, "required", "must list at least one value");
+		resource_pop(v, old);
+	}
+}
+
+static void resource_check_actions(resource_val *v, const gs_ynode *spec)
+{
+	const gs_ynode *seq = resource_get(spec, "validationActions");
+	int deny = 0, warn = 0;
+	for (size_t i = 0; seq && seq->kind == GS_YNODE_SEQ && i < seq->n; i++) {
+		const char *a = resource_scalar(seq->vals[i]);
+		deny |= a && strcmp(a, "Deny") == 0;
+		warn |= a && strcmp(a, "Warn") == 0;
+	}
+	if (deny && warn) {
+		size_t old = resource_push(v, "spec.validationActions");
+		resource_err(v, seq->line, "invalid_value", "Deny and Warn together are not allowed (Deny already reports)");
+		resource_pop(v, old);
+	}
+}
+
+static void resource_check_policy(resource_val *v, const gs_ynode *root, const gs_ynode *spec, const gs_resource *r)
+{
+	const gs_catalog_ctx *ctx = v->ctx;
+	(void)r;
+	if (!ctx->repo_name || strcmp(ctx->repo_name, RESOURCE_SYSTEM_REPO) != 0 || !ctx->path ||
+	    strncmp(ctx->path, "policies/", 9) != 0) {
+		resource_err(v, resource_get(root, "kind")->line, "policy_location",
+			     "admission policies are accepted only under policies/ in the namespace's %s repository",
+			     RESOURCE_SYSTEM_REPO);
+	}
+	if (!spec)
+		return;
+	resource_check_nonempty(v, resource_get(spec, "matchConstraints"), "kinds", "spec.matchConstraints.kinds");
+	resource_check_nonempty(v, resource_get(spec, "matchConstraints"), "operations",
+				"spec.matchConstraints.operations");
+	resource_check_nonempty(v, spec, "validations", "spec.validations");
+	resource_check_nonempty(v, spec, "validationActions", "spec.validationActions");
+	resource_check_actions(v, spec);
+	resource_check_cel_list(v, spec, "matchConditions", "expression");
+	resource_check_cel_list(v, spec, "validations", "expression");
+	resource_check_cel_list(v, spec, "validations", "messageExpression");
+}
+
 static const kind_spec KINDS[] = {
 	{"Product", GS_CATALOG_API_VERSION, "products", PRODUCT_SPEC, resource_check_product},
 	{"ProductVariant", GS_CATALOG_API_VERSION, "productvariants", VARIANT_SPEC, resource_check_variant},
 	{"CategoryTaxonomy", GS_CATALOG_API_VERSION, "categorytaxonomies", CATEGORY_SPEC, resource_check_category},
 	{"Collection", GS_CATALOG_API_VERSION, "collections", COLLECTION_SPEC, resource_check_collection},
 	{"Namespace", GS_CORE_API_VERSION, "namespaces", NAMESPACE_SPEC, resource_check_namespace},
+	{"ValidatingAdmissionPolicy", GS_ADMISSION_API_VERSION, "validatingadmissionpolicies", POLICY_SPEC,
+	 resource_check_policy, 1},
 };
 
 static const kind_spec *resource_kind(const char *kind)
@@ -967,10 +1087,11 @@ static void resource_envelope_api_version(resource_val *v, const gs_ynode *root,
 	if (k && strcmp(an->str, k->api_version) != 0)
 		resource_err(v, an->line, "unsupported_api_version", "apiVersion must be \"%s\" for kind %s, got \"%.*s%s\"",
 			     k->api_version, k->kind, QUOTE(an->str, an->len));
-	else if (!k && strcmp(an->str, GS_CATALOG_API_VERSION) != 0 && strcmp(an->str, GS_CORE_API_VERSION) != 0)
+	else if (!k && strcmp(an->str, GS_CATALOG_API_VERSION) != 0 && strcmp(an->str, GS_CORE_API_VERSION) != 0 &&
+		 strcmp(an->str, GS_ADMISSION_API_VERSION) != 0)
 		resource_err(v, an->line, "unsupported_api_version",
-			     "apiVersion \"%.*s%s\" is not supported (%s or %s)", QUOTE(an->str, an->len),
-			     GS_CATALOG_API_VERSION, GS_CORE_API_VERSION);
+			     "apiVersion \"%.*s%s\" is not supported (%s, %s or %s)", QUOTE(an->str, an->len),
+			     GS_CATALOG_API_VERSION, GS_CORE_API_VERSION, GS_ADMISSION_API_VERSION);
 	resource_pop(v, old);
 }
 
@@ -1155,7 +1276,9 @@ static void resource_validate(resource_val *v, const gs_ynode *root, gs_resource
 	if (!k)
 		return;
 
-	v->mute += !v->full;
+	/* policies are checked whole even in pre-receive: an expression that
+	 * does not compile must refuse the push that brings it */
+	v->mute += !v->full && !k->spec_structural;
 	{
 		size_t old = resource_push(v, "spec");
 		json_t *j = resource_conv_map(v, k->spec, spec, sline);
@@ -1164,7 +1287,7 @@ static void resource_validate(resource_val *v, const gs_ynode *root, gs_resource
 		r->spec = j;
 	}
 	k->check(v, root, spec, r);
-	v->mute -= !v->full;
+	v->mute -= !v->full && !k->spec_structural;
 }
 
 int gs_catalog_parse(const gs_catalog_ctx *ctx, const char *file, size_t len, gs_resource **out, gs_cat_errors *errs)

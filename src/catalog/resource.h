@@ -36,6 +36,7 @@
 
 #define GS_CATALOG_API_VERSION "catalog.gitstore.dev/v1beta1"
 #define GS_CORE_API_VERSION "gitstore.dev/v1beta1"
+#define GS_ADMISSION_API_VERSION "admission.gitstore.dev/v1beta1"
 
 typedef enum { GS_CATALOG_STRUCTURAL = 1, GS_CATALOG_FULL = 2 } gs_catalog_depth;
 

@@ -51,7 +51,7 @@ static void validate_print(const char *path, const gs_cat_error *e)
 }
 
 /* Reads at most out->max bytes; *size is the file's size. */
-static int validate_read(const char *path, gs_buf *out, long long *size, gs_error *err)
+int gs_cli_read_file(const char *path, gs_buf *out, long long *size, gs_error *err)
 {
 	char chunk[65536];
 	FILE *f = fopen(path, "rb");
@@ -107,7 +107,7 @@ static int validate_one(const gs_catalog_ctx *base, const char *path, gs_resourc
 	*res = NULL;
 	/* one byte over the limit is enough to tell a file is too large */
 	gs_buf_init(&data, (size_t)GS_MAX_RESOURCE_FILE_BYTES + 1);
-	if (validate_read(path, &data, &size, &err) < 0) {
+	if (gs_cli_read_file(path, &data, &size, &err) < 0) {
 		fprintf(stderr, "gitstore validate: cannot read %s\n", err.msg);
 		gs_buf_release(&data);
 		return 1;

@@ -458,45 +458,91 @@ int gs_gitrepo_blob_prefix(gs_gitrepo *r, const char *blob_sha, char *buf, size_
 
 /* ---- commits for API writes ------------------------------------------- */
 
+/* Writes tree (may be NULL: empty) with path set to blob (NULL: removed),
+ * rebuilding only the trees along the path, so the cost does not grow
+ * with the size of the repository. *out is zeroed when the result is an
+ * empty tree (the caller drops it from its parent). */
+static int tree_with(git_repository *repo, const git_tree *tree, const char *path, const git_oid *blob, git_oid *out,
+		     int *empty, gs_error *err)
+{
+	git_treebuilder *bld = NULL;
+	const char *slash = strchr(path, '/');
+	char *name = slash ? gs_xstrndup(path, (size_t)(slash - path)) : gs_xstrdup(path);
+	int rc, error = 0;
+
+	if ((rc = git_treebuilder_new(&bld, repo, tree)) < 0)
+		goto fail;
+	if (slash) {
+		const git_tree_entry *e = git_treebuilder_get(bld, name);
+		git_tree *sub = NULL;
+		git_oid subid;
+		int subempty = 0;
+		if (e && git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+		    (rc = git_tree_lookup(&sub, repo, git_tree_entry_id(e))) < 0)
+			goto fail;
+		if (!e && !blob) {
+			error = gs_error_set(err, GS_ENOTFOUND, "git", "%s is not in the tree", path);
+			goto out;
+		}
+		/* a file where a directory must go is replaced, as git add does */
+		error = tree_with(repo, e && git_tree_entry_type(e) == GIT_OBJECT_TREE ? sub : NULL, slash + 1, blob,
+				  &subid, &subempty, err);
+		git_tree_free(sub);
+		if (error < 0)
+			goto out;
+		rc = subempty ? git_treebuilder_remove(bld, name)
+			      : git_treebuilder_insert(NULL, bld, name, &subid, GIT_FILEMODE_TREE);
+	} else if (blob) {
+		rc = git_treebuilder_insert(NULL, bld, name, blob, GIT_FILEMODE_BLOB);
+	} else {
+		if (!git_treebuilder_get(bld, name)) {
+			error = gs_error_set(err, GS_ENOTFOUND, "git", "%s is not in the tree", path);
+			goto out;
+		}
+		rc = git_treebuilder_remove(bld, name);
+	}
+	if (rc < 0)
+		goto fail;
+	*empty = git_treebuilder_entrycount(bld) == 0;
+	if (!*empty && (rc = git_treebuilder_write(out, bld)) < 0)
+		goto fail;
+	goto out;
+fail:
+	error = gitrepo_error(err, rc, "tree");
+out:
+	git_treebuilder_free(bld);
+	free(name);
+	return error;
+}
+
 int gs_gitrepo_commit_file(gs_gitrepo *r, const char *parent_sha, const char *path, const char *content, size_t len,
 			   const char *name, const char *email, const char *message, char out_sha[41], gs_error *err)
 {
-	git_index *index = NULL;
 	git_commit *parent = NULL;
-	git_tree *tree = NULL;
+	git_tree *ptree = NULL, *tree = NULL;
 	git_signature *sig = NULL;
-	git_oid parent_id, tree_id, commit_id;
-	int rc, error = 0, has_parent = !gs_str_is_zero_oid(parent_sha);
+	git_oid parent_id, tree_id, commit_id, blob_id;
+	int rc, error = 0, has_parent = !gs_str_is_zero_oid(parent_sha), empty = 0;
 
-	if ((rc = git_index_new(&index)) < 0)
+	if (has_parent && ((rc = git_oid_fromstr(&parent_id, parent_sha)) < 0 ||
+			   (rc = git_commit_lookup(&parent, r->repo, &parent_id)) < 0 ||
+			   (rc = git_commit_tree(&ptree, parent)) < 0))
 		goto fail;
-	if (has_parent) {
-		git_tree *ptree = NULL;
-		if ((rc = git_oid_fromstr(&parent_id, parent_sha)) < 0 ||
-		    (rc = git_commit_lookup(&parent, r->repo, &parent_id)) < 0 || (rc = git_commit_tree(&ptree, parent)) < 0)
+	if (content && (rc = git_blob_create_from_buffer(&blob_id, r->repo, content, len)) < 0)
+		goto fail;
+	if ((error = tree_with(r->repo, ptree, path, content ? &blob_id : NULL, &tree_id, &empty, err)) < 0)
+		goto out;
+	if (empty) {
+		/* the last file went: the commit has the empty tree */
+		git_treebuilder *bld = NULL;
+		if ((rc = git_treebuilder_new(&bld, r->repo, NULL)) < 0)
 			goto fail;
-		rc = git_index_read_tree(index, ptree);
-		git_tree_free(ptree);
+		rc = git_treebuilder_write(&tree_id, bld);
+		git_treebuilder_free(bld);
 		if (rc < 0)
 			goto fail;
 	}
-	if (content) {
-		git_index_entry entry;
-		memset(&entry, 0, sizeof(entry));
-		entry.mode = GIT_FILEMODE_BLOB;
-		entry.path = path;
-		/* an in-memory index takes entries by id: write the blob first */
-		if ((rc = git_blob_create_from_buffer(&entry.id, r->repo, content, len)) < 0 ||
-		    (rc = git_index_add(index, &entry)) < 0)
-			goto fail;
-	} else if (!git_index_get_bypath(index, path, 0)) {
-		error = gs_error_set(err, GS_ENOTFOUND, "git", "%s is not in the tree", path);
-		goto out;
-	} else if ((rc = git_index_remove(index, path, 0)) < 0) {
-		goto fail;
-	}
-	if ((rc = git_index_write_tree_to(&tree_id, index, r->repo)) < 0 ||
-	    (rc = git_tree_lookup(&tree, r->repo, &tree_id)) < 0 || (rc = git_signature_now(&sig, name, email)) < 0)
+	if ((rc = git_tree_lookup(&tree, r->repo, &tree_id)) < 0 || (rc = git_signature_now(&sig, name, email)) < 0)
 		goto fail;
 	{
 		const git_commit *parents[1] = {parent};
@@ -511,8 +557,8 @@ fail:
 out:
 	git_signature_free(sig);
 	git_tree_free(tree);
+	git_tree_free(ptree);
 	git_commit_free(parent);
-	git_index_free(index);
 	return error;
 }
 

@@ -24,6 +24,7 @@
 #include "catalog/frontmatter.h"
 #include "catalog/resource.h"
 #include "http/internal.h"
+#include "ingest/policyset.h"
 #include "store/registry.h"
 #include "store/resstore.h"
 #include "util/hash.h"
@@ -76,22 +77,37 @@ static const char *review_op_name(gs_adm_op op)
 
 /* {apiVersion, kind, request, response}; request is left out when
  * kind is NULL (a file that names no resource). */
-static json_t *review_answer(const char *uid, gs_adm_op op, const char *kind, const char *name,
+static json_t *review_answer(const char *uid, const gs_adm_request *q, const char *kind, const char *name,
 			     const gs_adm_response *r)
 {
 	json_t *out = json_pack("{s:s, s:s}", "apiVersion", GS_REVIEWREQ_API_VERSION, "kind", GS_REVIEWREQ_KIND);
-	if (kind)
+	if (kind) {
+		json_t *roles = json_array();
+		for (size_t i = 0; i < q->nroles; i++)
+			json_array_append_new(roles, json_string(q->roles[i]));
 		json_object_set_new(out, "request",
-				    json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:b}", "uid", uid, "operation",
-					      review_op_name(op), "resource", "kind", kind, "name", name, "origin", "api",
-					      "dryRun", 1));
+				    json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:o}, s:s, s:b}", "uid", uid, "operation",
+					      review_op_name(q->operation), "resource", "kind", kind, "name", name,
+					      "userInfo", "username", q->user ? q->user : "", "roles", roles, "origin",
+					      "api", "dryRun", 1));
+	}
 	json_object_set_new(out, "response", gs_adm_response_json(r, uid));
 	return out;
 }
 
-static void review_request_init(gs_adm_request *q, const gs_req *req, const char *uid)
+/* The caller's role on the namespace, for request.user.roles. */
+typedef struct review_ctx {
+	gs_db *db;
+	const gs_repo_info *repo;
+	const gs_policyset *pols;
+	const char *roles[1];
+} review_ctx;
+
+static void review_request_init(gs_adm_request *q, const gs_req *req, const review_ctx *c, const char *uid)
 {
 	memset(q, 0, sizeof(*q));
+	q->roles = c->roles;
+	q->nroles = 1;
 	/* a caller's uid may be longer; the answer echoes it whole */
 	snprintf(q->uid, sizeof(q->uid), "%.*s", (int)sizeof(q->uid) - 1, uid);
 	q->origin = "api";
@@ -102,9 +118,11 @@ static void review_request_init(gs_adm_request *q, const gs_req *req, const char
 /* Runs the file through the parse and the admission. op 0: CREATE, or
  * UPDATE when an admitted resource with the same identity exists. The
  * JSON form passes its own identity for a file that names no resource. */
-static json_t *review_file(gs_req *req, gs_db *db, const gs_repo_info *repo, const char *file, size_t len,
-			   const char *uid, gs_adm_op op, const char *kind, const char *name)
+static json_t *review_file(gs_req *req, const review_ctx *c, const char *file, size_t len, const char *uid,
+			   gs_adm_op op, const char *kind, const char *name)
 {
+	gs_db *db = c->db;
+	const gs_repo_info *repo = c->repo;
 	gs_error err = GS_ERROR_INIT;
 	gs_catalog_ctx cctx;
 	gs_cat_errors errs;
@@ -112,7 +130,7 @@ static json_t *review_file(gs_req *req, gs_db *db, const gs_repo_info *repo, con
 	gs_adm_response r;
 	gs_adm_request q;
 	review_view view = {db, repo->ns, json_array()};
-	gs_adm_view v = {review_lookup, review_sku, &view};
+	gs_adm_view v = {review_lookup, review_sku, &view, c->pols->v, c->pols->n};
 	gs_resrow existing;
 	json_t *out;
 	int has_existing = 0;
@@ -124,7 +142,7 @@ static json_t *review_file(gs_req *req, gs_db *db, const gs_repo_info *repo, con
 	cctx.depth = GS_CATALOG_FULL;
 	gs_cat_errors_init(&errs);
 	gs_catalog_parse(&cctx, file, len, &res, &errs);
-	review_request_init(&q, req, uid);
+	review_request_init(&q, req, c, uid);
 	q.schema_errors = &errs;
 	q.operation = op ? op : GS_ADM_CREATE;
 	if (res && res->kind[0] && res->name[0]) {
@@ -143,7 +161,7 @@ static json_t *review_file(gs_req *req, gs_db *db, const gs_repo_info *repo, con
 		kind = res->kind;
 		name = res->name;
 	}
-	out = review_answer(uid, q.operation, kind, name, &r);
+	out = review_answer(uid, &q, kind, name, &r);
 	gs_adm_response_release(&r);
 	gs_cat_errors_release(&errs);
 	gs_resource_free(res);
@@ -154,23 +172,23 @@ static json_t *review_file(gs_req *req, gs_db *db, const gs_repo_info *repo, con
 }
 
 /* DELETE (JSON form only): the identity alone; no schema applies. */
-static json_t *review_delete(gs_req *req, gs_db *db, const gs_repo_info *repo, const gs_reviewreq *rr,
-			     const char *uid)
+static json_t *review_delete(gs_req *req, const review_ctx *c, const gs_reviewreq *rr, const char *uid)
 {
+	const gs_repo_info *repo = c->repo;
 	gs_adm_response r;
 	gs_adm_request q;
-	review_view view = {db, repo->ns, json_array()};
-	gs_adm_view v = {review_lookup, review_sku, &view};
+	review_view view = {c->db, repo->ns, json_array()};
+	gs_adm_view v = {review_lookup, review_sku, &view, c->pols->v, c->pols->n};
 	json_t *out;
 
-	review_request_init(&q, req, uid);
+	review_request_init(&q, req, c, uid);
 	q.operation = GS_ADM_DELETE;
 	q.old_object.kind = rr->kind;
 	q.old_object.ns = repo->ns;
 	q.old_object.name = rr->name;
 	gs_adm_response_init(&r);
 	gs_admission_review(&q, &v, &r);
-	out = review_answer(uid, GS_ADM_DELETE, rr->kind, rr->name, &r);
+	out = review_answer(uid, &q, rr->kind, rr->name, &r);
 	gs_adm_response_release(&r);
 	json_decref(view.keep);
 	return out;
@@ -186,6 +204,8 @@ MHD_Result_t gs_review_handle(gs_req *req)
 	gs_error err = GS_ERROR_INIT, perr = GS_ERROR_INIT;
 	gs_repo_info repo;
 	gs_reviewreq rr;
+	gs_policyset pols;
+	review_ctx c;
 	json_t *out;
 	gs_db *db;
 	int error, is_json;
@@ -221,12 +241,23 @@ MHD_Result_t gs_review_handle(gs_req *req)
 					    : gs_http__send_error(req->conn, 503, "unavailable", err.msg);
 		goto out;
 	}
+	/* the namespace's policies as the catalog worker would apply them */
+	if ((error = gs_policyset_load(db, repo.ns, &pols, &err)) < 0) {
+		gs_dbpool_put(req->h->ctx.pool, db);
+		ret = gs_http__send_error(req->conn, 503, "unavailable", err.msg);
+		goto out;
+	}
+	c.db = db;
+	c.repo = &repo;
+	c.pols = &pols;
+	c.roles[0] = gs_role_name(gs_principal_role(&req->who, repo.ns));
 	if (!is_json)
-		out = review_file(req, db, &repo, body, len, uid, 0, NULL, NULL);
+		out = review_file(req, &c, body, len, uid, 0, NULL, NULL);
 	else if (rr.operation == GS_ADM_DELETE)
-		out = review_delete(req, db, &repo, &rr, uid);
+		out = review_delete(req, &c, &rr, uid);
 	else
-		out = review_file(req, db, &repo, rr.file.ptr, rr.file.len, uid, rr.operation, rr.kind, rr.name);
+		out = review_file(req, &c, rr.file.ptr, rr.file.len, uid, rr.operation, rr.kind, rr.name);
+	gs_policyset_release(&pols);
 	gs_dbpool_put(req->h->ctx.pool, db);
 	ret = review_send(req, out);
 out:

@@ -21,6 +21,7 @@
 #include "catalog/resource.h"
 #include "events/evlog.h"
 #include "git/gitrepo.h"
+#include "ingest/policyset.h"
 #include "limits.h"
 #include "log/log.h"
 #include "refs/reposettings.h"
@@ -378,11 +379,41 @@ static int view_sku_owner(void *p, const char *sku, const char *name, char owner
 }
 
 /* Runs the one admission function for every new version of the batch. */
-static void ingest_admit(gs_db *db, const ing_event *iev, ing_batch *b)
+/* The admitted version an UPDATE replaces, as the request's oldObject
+ * (its JSON kept in keep until the batch is admitted). */
+static void old_object_of(const ing_entry *e, gs_adm_object *out, json_t *keep)
+{
+	json_t *spec, *labels;
+	if (!e->has_existing || !e->existing.admitted)
+		return;
+	spec = json_loads(e->existing.spec, 0, NULL);
+	labels = json_loads(e->existing.labels, 0, NULL);
+	json_array_append_new(keep, spec ? spec : json_object());
+	json_array_append_new(keep, labels ? labels : json_object());
+	out->kind = e->existing.kind;
+	out->ns = e->existing.ns;
+	out->name = e->existing.name;
+	out->spec = json_array_get(keep, json_array_size(keep) - 2);
+	out->labels = json_array_get(keep, json_array_size(keep) - 1);
+}
+
+/* Runs the one admission function for every new version of the batch,
+ * with the namespace's policies. A store error is returned (the event
+ * is retried): policies are never skipped for want of reading them. */
+static int ingest_admit(gs_db *db, const ing_event *iev, ing_batch *b, gs_error *err)
 {
 	ing_view view = {db, iev, b, NULL, 0, 0};
-	gs_adm_view v = {view_lookup, view_sku_owner, &view};
+	gs_adm_view v = {view_lookup, view_sku_owner, &view, NULL, 0};
 	const char *roles[1] = {iev->role};
+	gs_policyset pols;
+	json_t *keep;
+	int error;
+
+	if ((error = gs_policyset_load(db, iev->repo.ns, &pols, err)) < 0)
+		return error;
+	v.policies = pols.v;
+	v.npolicies = pols.n;
+	keep = json_array();
 	for (size_t i = 0; i < b->n; i++) {
 		ing_entry *e = &b->v[i];
 		gs_adm_request q;
@@ -395,6 +426,7 @@ static void ingest_admit(gs_db *db, const ing_event *iev, ing_batch *b)
 		q.object.name = e->res->name;
 		q.object.spec = e->res->spec;
 		q.object.labels = e->res->labels;
+		old_object_of(e, &q.old_object, keep);
 		q.origin = iev->actor && json_string_value(json_object_get(iev->actor, "via")) &&
 				   strcmp(json_string_value(json_object_get(iev->actor, "via")), "api") == 0
 			   ? "api"
@@ -412,6 +444,9 @@ static void ingest_admit(gs_db *db, const ing_event *iev, ing_batch *b)
 	for (size_t i = 0; i < view.ncache; i++)
 		json_decref(view.cache[i]);
 	free(view.cache);
+	json_decref(keep);
+	gs_policyset_release(&pols);
+	return 0;
 }
 
 /* Admission order inside one change set (issue 4): deletes (emitted
@@ -530,8 +565,12 @@ static json_t *errors_json(const gs_cat_errors *errs, int *truncated)
 	for (size_t i = 0; i < errs->n; i++) {
 		json_t *rec = json_pack("{s:s, s:s, s:s, s:i}", "field", errs->v[i].field, "code", errs->v[i].code, "message",
 					errs->v[i].message, "line", (int)errs->v[i].line);
-		char *text = json_dumps(rec, JSON_COMPACT);
-		size_t len = text ? strlen(text) : 0;
+		char *text;
+		size_t len;
+		if (errs->v[i].policy[0])
+			json_object_set_new(rec, "policy", json_string(errs->v[i].policy));
+		text = json_dumps(rec, JSON_COMPACT);
+		len = text ? strlen(text) : 0;
 		free(text);
 		if (len + 1 > budget) {
 			*truncated = 1;
@@ -626,7 +665,7 @@ static char *status_text(const char *old_status, int64_t generation, const gs_ad
 		const char *msg = adm && adm->message[0] ? adm->message : fail_errs->n ? fail_errs->v[0].message : "validation failed";
 		json_t *f = json_pack("{s:s, s:s, s:s, s:o}", "commitSha", commit, "reason", reason, "message", msg, "errors",
 				      errors_json(fail_errs, &truncated));
-		json_object_set_new(f, "policy", json_null());
+		json_object_set_new(f, "policy", adm && adm->policy[0] ? json_string(adm->policy) : json_null());
 		json_object_set_new(st, "admissionFailure", f);
 	}
 	text = json_dumps(st, JSON_COMPACT);
@@ -813,8 +852,8 @@ static int emit_version(ing_out *o, ing_write *w, const ing_event *iev, ing_entr
 	add_common(data, iev, e->path, e->new_blob, op);
 	json_object_set_new(data, "allowed", json_boolean(accepted));
 	json_object_set_new(data, "generation", json_integer(row->generation));
-	json_object_set_new(data, "policies", json_array());
-	json_object_set_new(data, "warnings", json_array());
+	json_object_set(data, "policies", e->adm.policies);
+	json_object_set(data, "warnings", e->adm.warnings);
 	{
 		json_t *review = gs_adm_response_json(&e->adm, row->uid);
 		json_object_set(data, "status", json_object_get(review, "status"));
@@ -1212,7 +1251,8 @@ static int ingest_event(const gs_ingest_ctx *ctx, gs_db *db, int64_t logseq, con
 	    (error = ingest_parse(db, git, &iev, &b, err)) < 0)
 		goto out;
 	ingest_plan(&b, iev.repo.uid);
-	ingest_admit(db, &iev, &b);
+	if ((error = ingest_admit(db, &iev, &b, err)) < 0)
+		goto out;
 	if ((error = ingest_emit(&iev, &b, &o, &w, err)) < 0 || (error = ingest_recheck(db, &iev, &b, &o, &w, err)) < 0)
 		goto out;
 	error = ingest_commit(db, ctx, &o, &w, logseq, err);

@@ -29,6 +29,9 @@ typedef struct precheck_ctx {
 	size_t shown;
 	gs_error *err;
 	int failed;
+	const gs_policyset *pols;
+	int on_draft;    /* the ref being checked is the draft branch */
+	size_t nnotes;
 } precheck_ctx;
 
 void gs_precheck_result_init(gs_precheck_result *res)
@@ -36,12 +39,14 @@ void gs_precheck_result_init(gs_precheck_result *res)
 	memset(res, 0, sizeof(*res));
 	res->errors = json_array();
 	gs_buf_init(&res->lines, 256 * 1024);
+	gs_buf_init(&res->notes, 64 * 1024);
 }
 
 void gs_precheck_result_release(gs_precheck_result *res)
 {
 	json_decref(res->errors);
 	gs_buf_release(&res->lines);
+	gs_buf_release(&res->notes);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -70,6 +75,31 @@ static void precheck_record(precheck_ctx *c, const char *path, const gs_cat_erro
 	}
 	if (c->shown++ < PRECHECK_MAX_LINES)
 		gs_precheck_format(&c->res->lines, path, e);
+}
+
+/* Previews the namespace's policies on a valid file bound for the draft
+ * branch: the pusher sees Warn results now, as remote: lines. */
+static void precheck_policies(precheck_ctx *c, const gs_tree_change *ch, const gs_resource *res)
+{
+	json_t *object, *request;
+	const char *op = gs_str_is_zero_oid(ch->old_blob) ? "CREATE" : "UPDATE";
+	if (!c->pols || !c->pols->n || !c->on_draft)
+		return;
+	object = json_pack("{s:s, s:s, s:{s:s, s:s, s:O}, s:O}", "apiVersion", res->api_version, "kind", res->kind,
+			   "metadata", "name", res->name, "namespace", res->ns, "labels", res->labels, "spec", res->spec);
+	request = json_pack("{s:s, s:{s:s, s:[]}, s:s, s:b}", "operation", op, "user", "name", "", "roles", "origin",
+			    "git", "dryRun", 0);
+	for (size_t i = 0; i < c->pols->n && c->nnotes < PRECHECK_MAX_LINES; i++) {
+		gs_adm_policy_result pr;
+		gs_adm_policy_eval(c->pols->v[i], res->kind, op, object, NULL, request, &pr);
+		if (!pr.matched || !pr.failed || (!pr.warn && !pr.deny))
+			continue;
+		c->nnotes++;
+		gs_buf_printf(&c->res->notes, NULL, "gitstore: %s: %s: policy %s: %s\n", pr.deny ? "will be denied" : "warning",
+			      ch->path, gs_adm_policy_name(c->pols->v[i]), pr.message);
+	}
+	json_decref(object);
+	json_decref(request);
 }
 
 static int precheck_file(const gs_tree_change *ch, void *payload)
@@ -129,6 +159,8 @@ static int precheck_file(const gs_tree_change *ch, void *payload)
 			snprintf(more.message, sizeof(more.message), "%zu more errors in this file", errs.dropped);
 			precheck_record(c, ch->path, &more);
 		}
+	} else if (res && res->kind[0]) {
+		precheck_policies(c, ch, res);
 	}
 	gs_resource_free(res);
 	gs_cat_errors_release(&errs);
@@ -137,7 +169,8 @@ static int precheck_file(const gs_tree_change *ch, void *payload)
 }
 
 int gs_precheck_run(gs_gitrepo *git, const gs_repo_info *repo, const char *draft_branch, gs_catalog_depth depth,
-		    const gs_ref_update *u, size_t n, gs_precheck_result *res, gs_error *err)
+		    const gs_policyset *pols, const gs_ref_update *u, size_t n, gs_precheck_result *res,
+		    gs_error *err)
 {
 	precheck_ctx c;
 	memset(&c, 0, sizeof(c));
@@ -147,11 +180,13 @@ int gs_precheck_run(gs_gitrepo *git, const gs_repo_info *repo, const char *draft
 	c.res = res;
 	c.budget = PRECHECK_ERRORS_BUDGET;
 	c.err = err;
+	c.pols = pols;
 	for (size_t i = 0; i < n; i++) {
 		char base[41];
 		int error;
 		if (!gs_str_has_prefix(u[i].ref, "refs/heads/") || gs_str_is_zero_oid(u[i].new_sha))
 			continue;
+		c.on_draft = strcmp(u[i].ref, draft_branch) == 0;
 		memcpy(base, u[i].old_sha, 41);
 		if (gs_str_is_zero_oid(base) &&
 		    (error = gs_gitrepo_base_for_new_ref(git, u[i].new_sha, u[i].ref, draft_branch, base, err)) < 0)

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "catalog/resource.h"
+#include "ingest/policyset.h"
 #include "git/gitrepo.h"
 #include "store/journal.h"
 #include "store/registry.h"
@@ -30,13 +31,19 @@ typedef struct gs_precheck_result {
 	json_t *errors;   /* [{path, line, field, code, message}] (bounded) */
 	int truncated;    /* errors beyond the inline budget were counted only */
 	gs_buf lines;     /* `path:line: field: message [code]` lines for remote: */
+	gs_buf notes;     /* policy previews for remote: (never refuse) */
 } gs_precheck_result;
 
 void gs_precheck_result_init(gs_precheck_result *res);
 void gs_precheck_result_release(gs_precheck_result *res);
 
+/* pols (may be NULL): the namespace's policies; valid files the push
+ * brings to the draft branch are previewed against them (Warn results
+ * and would-be denials go to res->notes: admission proper happens
+ * after the push, in the catalog worker). */
 int gs_precheck_run(gs_gitrepo *git, const gs_repo_info *repo, const char *draft_branch, gs_catalog_depth depth,
-		    const gs_ref_update *u, size_t n, gs_precheck_result *res, gs_error *err);
+		    const gs_policyset *pols, const gs_ref_update *u, size_t n, gs_precheck_result *res,
+		    gs_error *err);
 
 /* Formats one record as `path:line: field: message [code]`. */
 void gs_precheck_format(gs_buf *out, const char *path, const gs_cat_error *e);

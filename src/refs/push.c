@@ -857,12 +857,19 @@ static int prerecv_catalog(gs_refs *r, const refs_session *s, const gs_repo_sett
 			   char *reason, size_t reason_size, json_t **extra)
 {
 	gs_precheck_result res;
+	gs_policyset pols;
 	gs_error err = GS_ERROR_INIT;
-	int refused = 0;
+	int refused = 0, have_pols;
+	gs_db *db = gs_dbpool_get(r->ctx.pool);
+	/* a preview only: if the policies cannot be read, the push goes on
+	 * and the catalog worker (which retries) applies them */
+	have_pols = gs_policyset_load(db, s->repo.ns, &pols, &err) == 0;
+	gs_dbpool_put(r->ctx.pool, db);
+	gs_error_clear(&err);
 	gs_precheck_result_init(&res);
 	if ((!*git && prerecv_open(r, s, quarantine, git) < 0) ||
 	    gs_precheck_run(*git, &s->repo, set->draft_branch, set->schema_pre_receive ? GS_CATALOG_FULL : GS_CATALOG_STRUCTURAL,
-			    u, n, &res, &err) < 0) {
+			    have_pols ? &pols : NULL, u, n, &res, &err) < 0) {
 		/* fail closed: what cannot be checked is not accepted */
 		*code = "catalog_check_failed";
 		snprintf(reason, reason_size, "the pushed catalog files could not be read: %s", err.msg);
@@ -879,8 +886,12 @@ static int prerecv_catalog(gs_refs *r, const refs_session *s, const gs_repo_sett
 		if (res.truncated)
 			json_object_set_new(*extra, "errorsTruncated", json_true());
 		refused = 1;
+	} else {
+		gs_buf_add(msg, res.notes.ptr, res.notes.len, NULL);
 	}
 	gs_precheck_result_release(&res);
+	if (have_pols)
+		gs_policyset_release(&pols);
 	return refused;
 }
 
@@ -959,7 +970,7 @@ static json_t *hook_pre_receive(gs_refs *r, const char *push_id, const char *qua
 		gs_buf_printf(&msg, NULL, "gitstore: push refused; no ref was changed\n");
 		out = reply(1, msg.ptr);
 	} else {
-		out = reply(0, "");
+		out = reply(0, msg.len ? msg.ptr : ""); /* policy warnings, if any */
 	}
 	gs_buf_release(&msg);
 	return out;

@@ -6,6 +6,7 @@
  * checked, not only the absence of crashes. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,8 +18,10 @@
 
 #define CHECK(c)                                                                                                       \
 	do {                                                                                                           \
-		if (!(c))                                                                                              \
+		if (!(c)) {                                                                                            \
+			fprintf(stderr, "fuzz_frontmatter: check failed at line %d: %s\n", __LINE__, #c);             \
 			abort();                                                                                       \
+		}                                                                                                      \
 	} while (0)
 
 /* depth: 1 for the root; collections nest at most GS_MAX_YAML_DEPTH deep */

@@ -101,7 +101,8 @@ test_expect_success 'JSON form allowed: uid echoed, request reflects the review'
 	echo application/json >expect && test_cmp expect review.ctype &&
 	jq -e ".apiVersion == \"admission.gitstore.dev/v1\" and .kind == \"AdmissionReview\"" review.json &&
 	jq -e ".request == {uid: \"705ab4f5-6393-11e8-b7cc-42010a800002\", operation: \"CREATE\",
-		resource: {kind: \"ProductVariant\", name: \"gold-z\"}, origin: \"api\", dryRun: true}" review.json &&
+		resource: {kind: \"ProductVariant\", name: \"gold-z\"}, userInfo: {username: \"wendy\", roles: [\"writer\"]},
+		origin: \"api\", dryRun: true}" review.json &&
 	jq -e ".response.uid == \"705ab4f5-6393-11e8-b7cc-42010a800002\" and .response.allowed == true and
 		.response.status.code == 200 and .response.errors == []" review.json &&
 	jq -e "(.response.conditions[] | select(.type == \"ProductResolved\") | .status) == \"True\" and
@@ -177,7 +178,7 @@ test_expect_success 'DELETE: the identity of oldObject (else object); allowed' '
 	review "$WRITER" del.json &&
 	expect_code 200 &&
 	jq -e ".request == {uid: \"u-del\", operation: \"DELETE\", resource: {kind: \"Product\", name: \"shoe\"},
-		origin: \"api\", dryRun: true} and .response.allowed == true and .response.status.code == 200 and
+		userInfo: {username: \"wendy\", roles: [\"writer\"]}, origin: \"api\", dryRun: true} and .response.allowed == true and .response.status.code == 200 and
 		.response.uid == \"u-del\"" review.json &&
 	envelope u-del2 DELETE gold.obj >del2.json &&
 	review "$WRITER" del2.json &&

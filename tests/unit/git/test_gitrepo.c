@@ -88,6 +88,24 @@ static void test_gitrepo__commit_cas_and_diff(void **state)
 			 GS_ENOTFOUND);
 	gs_error_clear(&err);
 
+	/* deep paths: only the trees on the path are rebuilt; siblings stay;
+	 * a directory left empty disappears */
+	{
+		char d1[41], d2[41], blob[41];
+		assert_int_equal(gs_gitrepo_commit_file(r, c3, "x/y/z.md", "---\nZ\n", 6, "a", "a@b", "z", d1, &err), 0);
+		assert_int_equal(gs_gitrepo_path_blob(r, d1, "x/y/z.md", blob, &err), 0);
+		assert_int_equal(gs_gitrepo_path_blob(r, d1, "products/b.md", blob, &err), 0);
+		assert_int_equal(gs_gitrepo_path_blob(r, d1, "x/y", blob, &err), GS_ENOTFOUND);
+		gs_error_clear(&err);
+		assert_int_equal(gs_gitrepo_commit_file(r, d1, "x/y/z.md", NULL, 0, "a", "a@b", "rm z", d2, &err), 0);
+		memset(&ch, 0, sizeof(ch));
+		assert_int_equal(gs_gitrepo_diff(r, c3, d2, collect, &ch, &err), 0);
+		assert_int_equal(ch.n, 0); /* same tree as before: x/ is gone */
+		assert_int_equal(gs_gitrepo_commit_file(r, d1, "x/y/q/z.md", NULL, 0, "a", "a@b", "x", cur, &err),
+				 GS_ENOTFOUND);
+		gs_error_clear(&err);
+	}
+
 	memset(&ch, 0, sizeof(ch));
 	assert_int_equal(gs_gitrepo_diff(r, GS_ZERO_OID, c2, collect, &ch, &err), 0);
 	assert_int_equal(ch.n, 2);
