@@ -23,6 +23,7 @@
 #include "git/hooksock.h"
 #include "http/httpd.h"
 #include "ingest/ingest.h"
+#include "lifecycle/lifecycle.h"
 #include "limits.h"
 #include "log/log.h"
 #include "refs/push.h"
@@ -44,7 +45,8 @@ typedef struct gs_server {
 	gs_evnotify notify;
 	gs_metrics metrics;
 	gs_refs *refs;
-	gs_ingest *ingest;  /* post-receive catalog worker */
+	gs_ingest *ingest;
+	gs_lifecycle *lifecycle;  /* post-receive catalog worker */
 	gs_hooksock *hooks;
 	gs_httpd *http;
 } gs_server;
@@ -206,6 +208,8 @@ int gs_cli_serve(int argc, char **argv)
 	if ((error = gs_refs_new(&s.refs, &rctx, &err)) < 0 || (error = gs_refs_recover(s.refs, &err)) < 0 ||
 	    (error = gs_ingest_start(&s.ingest, &ictx, &err)) < 0)
 		goto out_notify;
+	if ((error = gs_lifecycle_start(&s.lifecycle, &ictx, &err)) < 0)
+		goto out_ingest;
 	if ((error = gs_hooksock_listen(&s.hooks, s.hook_socket, serve_hook_handler, &s, &err)) < 0)
 		goto out_ingest;
 	memset(&hctx, 0, sizeof(hctx));
@@ -238,6 +242,7 @@ out_hooks:
 	gs_hooksock_close(s.hooks);
 out_ingest:
 	gs_evnotify_close(&s.notify);
+	gs_lifecycle_stop(s.lifecycle);
 	gs_ingest_stop(s.ingest);
 out_notify:
 	gs_refs_free(s.refs);

@@ -106,6 +106,9 @@ const char *gs_resapi__kind(const char *plural, size_t len);
 /* A stored row as the API shows it (new reference). */
 json_t *gs_resapi__object(const struct gs_resrow *r);
 
+/* storefront.c */
+MHD_Result_t gs_storefront_handle(gs_req *req, const char *url, const char *method);
+
 /* writeapi.c */
 MHD_Result_t gs_writeapi_handle(gs_req *req, const char *url, const char *method);
 

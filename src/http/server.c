@@ -201,8 +201,11 @@ static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const
 	}
 	if (req->failed)
 		return gs_http__send_error(conn, 413, "body_not_allowed", "this route takes no request body");
-	if (gs_str_has_prefix(url, "/api/v1/repos/") && strcmp(method, "DELETE") == 0)
+	if (gs_str_has_prefix(url, "/api/v1/repos/") &&
+	    (strcmp(method, "DELETE") == 0 || strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
 		return gs_writeapi_handle(req, url, method);
+	if (gs_str_has_prefix(url, "/storefront/v1/namespaces/"))
+		return gs_storefront_handle(req, url, method); /* anonymous */
 	return gs_api_handle(req, url, method);
 }
 

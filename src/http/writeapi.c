@@ -20,6 +20,7 @@
 #include "http/internal.h"
 #include "limits.h"
 #include "refs/apiwrite.h"
+#include "refs/reposettings.h"
 #include "store/registry.h"
 #include "store/resstore.h"
 #include "util/str.h"
@@ -166,6 +167,43 @@ static MHD_Result_t answer(gs_req *req, const wr_target *t, const gs_apiwrite_re
 	return send_json_etag(req, res->created ? 201 : 200, body, rv);
 }
 
+/* GET /api/v1/repos/<ns>/<repo>/settings: the repository's settings
+ * (reader role), as `gitstore repo set` writes them. */
+static MHD_Result_t repo_settings(gs_req *req, const char *url)
+{
+	const char *p = url + strlen("/api/v1/repos/");
+	char ns[64], name[64];
+	const char *slash = strchr(p, '/'), *slash2;
+	gs_error err = GS_ERROR_INIT;
+	gs_repo_info repo;
+	gs_repo_settings set;
+	gs_db *db;
+	int error;
+
+	if (!slash || (size_t)(slash - p) > GS_MAX_NAME || !(slash2 = strchr(slash + 1, '/')) ||
+	    (size_t)(slash2 - slash - 1) > GS_MAX_NAME || strcmp(slash2, "/settings") != 0)
+		return gs_http__send_error(req->conn, 404, "not_found", "no such route");
+	snprintf(ns, sizeof(ns), "%.*s", (int)(slash - p), p);
+	snprintf(name, sizeof(name), "%.*s", (int)(slash2 - slash - 1), slash + 1);
+	if (!gs_str_is_dns_label(ns) || !gs_str_is_dns_label(name))
+		return gs_http__send_error(req->conn, 404, "not_found", "no such route");
+	if (!gs_principal_can(&req->who, ns, GS_ROLE_READER))
+		return gs_http__send_error(req->conn, 403, "forbidden", "reading settings needs the reader role");
+	db = gs_dbpool_get(req->h->ctx.pool);
+	error = gs_registry_repo_lookup(db, ns, name, &repo, &err);
+	if (error == 0)
+		error = gs_reposettings_load(db, repo.uid, &set, &err);
+	gs_dbpool_put(req->h->ctx.pool, db);
+	if (error < 0)
+		return error == GS_ENOTFOUND ? gs_http__send_error(req->conn, 404, "repository_not_found", "repository not found")
+					     : gs_http__send_error(req->conn, 503, "unavailable", err.msg);
+	return send_json_etag(req, 200,
+			      json_pack("{s:s, s:s, s:s, s:s}", "draftBranch", set.draft_branch, "schemaValidation",
+					set.schema_pre_receive ? "pre-receive" : "post-receive", "releaseRefs",
+					set.release_refs, "publishBranch", set.publish_branch),
+			      0);
+}
+
 MHD_Result_t gs_writeapi_handle(gs_req *req, const char *url, const char *method)
 {
 	gs_error err = GS_ERROR_INIT;
@@ -181,6 +219,8 @@ MHD_Result_t gs_writeapi_handle(gs_req *req, const char *url, const char *method
 	if (gs_http__authenticate(req, &err) < 0)
 		return err.code == GS_EAUTH ? gs_http__send_401(req->conn)
 					   : gs_http__send_error(req->conn, 503, "unavailable", err.msg);
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		return repo_settings(req, url);
 	if (parse_target(url, &t) < 0)
 		return gs_http__send_error(req->conn, 404, "not_found",
 					   "no such route (PUT|DELETE /api/v1/repos/<ns>/<repo>/resources/<plural>/<name>)");

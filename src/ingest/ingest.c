@@ -21,9 +21,11 @@
 #include "catalog/resource.h"
 #include "events/evlog.h"
 #include "git/gitrepo.h"
+#include "ingest/internal.h"
 #include "ingest/policyset.h"
 #include "limits.h"
 #include "log/log.h"
+#include "refs/refpolicy.h"
 #include "refs/reposettings.h"
 #include "store/journal.h"
 #include "store/registry.h"
@@ -592,7 +594,7 @@ static void identity_of(char *out, size_t n, const char *kind, const char *ns, c
 
 /* generation bumps only when spec (re-serialised: formatting, comments
  * and key order do not count) or the body bytes change */
-static char *content_hash(const gs_resource *res)
+char *gs_ingest__content_hash(const gs_resource *res)
 {
 	char hex[GS_SHA256_HEX], *spec = json_dumps(res->spec, JSON_COMPACT | JSON_SORT_KEYS);
 	gs_buf b;
@@ -657,7 +659,23 @@ static char *status_text(const char *old_status, int64_t generation, const gs_ad
 	for (int i = 0; adm && i < adm->nconds; i++)
 		json_array_append_new(conds, condition(old, adm->conds[i].type, adm->conds[i].status, generation,
 						       adm->conds[i].reason, adm->conds[i].message, now));
-	json_object_set_new(st, "phase", json_string("draft"));
+	/* publication is the lifecycle controller's: keep it, and the phase
+	 * says whether this generation is the published one */
+	{
+		json_t *pg = json_object_get(old, "publishedGeneration"), *c;
+		size_t k;
+		json_int_t pgen = json_integer_value(pg);
+		json_object_set_new(st, "phase", json_string(pg && pgen > 0 && pgen == generation ? "published" : "draft"));
+		if (pg) {
+			json_object_set(st, "publishedGeneration", pg);
+			json_object_set(st, "publishedRelease", json_object_get(old, "publishedRelease"));
+		}
+		json_array_foreach(json_object_get(old, "conditions"), k, c) {
+			const char *t = json_string_value(json_object_get(c, "type"));
+			if (t && strcmp(t, "Published") == 0)
+				json_array_append(conds, c);
+		}
+	}
 	json_object_set_new(st, "observedGeneration", json_integer(generation));
 	json_object_set_new(st, "conditions", conds);
 	if (!accepted) {
@@ -702,7 +720,7 @@ static int row_for(const ing_event *iev, const ing_entry *e, int accepted, const
 	out->blob_sha = gs_xstrdup(e->new_blob);
 	out->updated_ms = gs_time_now_ms();
 	if (accepted) {
-		hash = content_hash(e->res);
+		hash = gs_ingest__content_hash(e->res);
 		changed = !prev || !prev->admitted || strcmp(prev->content_hash, hash) != 0;
 		out->api_version = gs_xstrdup(e->res->api_version);
 		out->labels = json_dumps(e->res->labels, JSON_COMPACT);
@@ -1201,6 +1219,39 @@ out:
 	return error;
 }
 
+/* A release ref created or moved (a tag matching the repository's
+ * release-refs, or an update of its publish branch): release admission.
+ * 1 when handled, 0 when not a release event, <0 on error. */
+static int ingest_release_maybe(const gs_ingest_ctx *ctx, gs_db *db, int64_t logseq, const ing_event *iev,
+				const gs_repo_settings *set, const char *type, gs_error *err)
+{
+	gs_refpolicy pol;
+	gs_ingest_relev rev;
+	json_t *data = json_object_get(iev->ev, "data");
+	int tag = type && (strstr(type, ".tag-created.") || strstr(type, ".tag-updated."));
+	int publish = set->publish_branch[0] && strcmp(iev->ref, set->publish_branch) == 0 &&
+		      !gs_str_is_zero_oid(iev->new_sha);
+	int error;
+	memset(&pol, 0, sizeof(pol));
+	pol.release_refs = set->release_refs;
+	if (strcmp(iev->repo.name, GS_SYSTEM_REPO) == 0 || !((tag && gs_refpolicy_is_release(&pol, iev->ref)) || publish))
+		return 0;
+	memset(&rev, 0, sizeof(rev));
+	rev.id = iev->id;
+	rev.correlation = iev->correlation;
+	rev.ref = iev->ref;
+	rev.commit = tag ? json_string_value(json_object_get(data, "targetSha")) : iev->new_sha;
+	if (!rev.commit)
+		rev.commit = GS_ZERO_OID;
+	rev.ref_sha = iev->new_sha;
+	rev.push_id = iev->push_id;
+	rev.actor = iev->actor;
+	rev.role = iev->role;
+	rev.repo = &iev->repo;
+	error = gs_ingest__release(ctx, db, logseq, &rev, err);
+	return error < 0 ? error : 1;
+}
+
 static int ingest_event(const gs_ingest_ctx *ctx, gs_db *db, int64_t logseq, const char *json, gs_error *err)
 {
 	ing_event iev;
@@ -1243,8 +1294,14 @@ static int ingest_event(const gs_ingest_ctx *ctx, gs_db *db, int64_t logseq, con
 	/* a busy database is an error to retry, never a reason to skip */
 	if (error < 0 || (error = gs_reposettings_load(db, iev.repo.uid, &set, err)) < 0)
 		goto out;
+	if ((error = ingest_release_maybe(ctx, db, logseq, &iev, &set, json_string_value(json_object_get(iev.ev, "type")),
+					  err)) != 0) {
+		if (error > 0)
+			error = 0; /* handled: release admission committed with the cursor */
+		goto out;
+	}
 	if (strcmp(iev.ref, set.draft_branch) != 0)
-		goto skip; /* feature branches get ref events only */
+		goto skip; /* feature branches and other tags get ref events only */
 	path = gs_gitrepo_path(ctx->data_dir, iev.repo.uid);
 	if ((error = gs_gitrepo_open(&git, path, NULL, err)) < 0 ||
 	    (error = gs_gitrepo_diff(git, iev.old_sha, iev.new_sha, collect_change, &b, err)) < 0 ||
@@ -1307,7 +1364,7 @@ static int push_complete(gs_db *db, const char *json)
 static int ingest_pass(const gs_ingest_ctx *ctx, gs_db *db, gs_error *err)
 {
 	static const char *const types[] = {"branch-created", "branch-updated", "branch-force-pushed", "branch-deleted",
-					    NULL};
+					    "tag-created",    "tag-updated",    NULL};
 	gs_evlog_filter f;
 	pending p;
 	int64_t cursor = 0, head = 0;

@@ -928,6 +928,8 @@ static int refs_precheck(gs_refs *r, const refs_session *s, const char *quaranti
 	memset(&pol, 0, sizeof(pol));
 	pol.system_repo = strcmp(s->repo.name, GS_SYSTEM_REPO) == 0;
 	pol.draft_branch = set.draft_branch;
+	pol.release_refs = set.release_refs;
+	pol.publish_branch = set.publish_branch;
 	codes = gs_xcalloc(n + 1, sizeof(*codes));
 	refused = prerecv_authorize(r, s, &pol, &git, quarantine, u, n, codes, &first_code, first_msg,
 				    sizeof(first_msg), msg);

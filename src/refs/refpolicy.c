@@ -14,6 +14,8 @@ int gs_refpolicy_is_release(const gs_refpolicy *p, const char *ref)
 {
 	const char *list = p->release_refs ? p->release_refs : GS_DEFAULT_RELEASE_REFS;
 	char pat[GS_MAX_REF_NAME + 1];
+	if (p->publish_branch && p->publish_branch[0] && strcmp(ref, p->publish_branch) == 0)
+		return 1;
 	while (*list) {
 		const char *comma = strchr(list, ',');
 		size_t n = comma ? (size_t)(comma - list) : strlen(list);
@@ -64,7 +66,7 @@ static int refpolicy_check(const gs_refpolicy *p, gs_role role, const char *ref,
 	if (p->system_repo && role < GS_ROLE_ADMIN)
 		return refuse(out, "system_repository_admin_only",
 			      "%s: only admins may push to the gitstore-system repository (you have %s)", ref, role);
-	if (is_tag && gs_refpolicy_is_release(p, ref) && role < GS_ROLE_PUBLISHER)
+	if ((is_tag || is_branch) && gs_refpolicy_is_release(p, ref) && role < GS_ROLE_PUBLISHER)
 		return refuse(out, "release_ref_requires_publisher",
 			      "%s: creating, moving or deleting a release ref needs the publisher role (you have %s)",
 			      ref, role);

@@ -21,6 +21,7 @@ typedef struct gs_refpolicy {
 	const char *draft_branch;  /* protected branch */
 	const char *release_refs;  /* comma-separated globs */
 	int system_repo;           /* repository is <ns>/gitstore-system */
+	const char *publish_branch; /* a branch whose every update is a release ("" / NULL: none) */
 } gs_refpolicy;
 
 typedef struct gs_ref_decision {
@@ -33,6 +34,7 @@ typedef struct gs_ref_decision {
  * (ignored otherwise). role: the pusher's role on the namespace. */
 void gs_refpolicy_check(const gs_refpolicy *p, gs_role role, const char *ref, const char *old_sha,
 			const char *new_sha, int is_ff, gs_ref_decision *out);
+/* ref matches a release pattern, or is the publish branch. */
 int gs_refpolicy_is_release(const gs_refpolicy *p, const char *ref);
 /* True when deciding needs the ancestry check (protected-branch update). */
 int gs_refpolicy_needs_ancestry(const gs_refpolicy *p, const char *ref, const char *old_sha, const char *new_sha);

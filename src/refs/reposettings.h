@@ -19,6 +19,8 @@
 typedef struct gs_repo_settings {
 	char draft_branch[GS_MAX_REF_NAME + 1];
 	int schema_pre_receive; /* schema-validation=pre-receive */
+	char release_refs[512];  /* comma-separated globs */
+	char publish_branch[GS_MAX_REF_NAME + 1]; /* "" when none */
 } gs_repo_settings;
 
 void gs_reposettings_defaults(gs_repo_settings *s);

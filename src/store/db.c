@@ -17,7 +17,7 @@
 
 #include "util/alloc.h"
 
-#define DB_STMT_CACHE 48
+#define DB_STMT_CACHE 96
 #define DB_BUSY_TIMEOUT_MS 30000
 
 struct gs_db {
@@ -73,6 +73,22 @@ static const char *const MIGRATIONS[] = {
 	"CREATE TABLE cursors(name TEXT PRIMARY KEY, logseq INTEGER NOT NULL);",
 	/* 3: the pusher's role on the namespace (admission's userInfo.roles) */
 	"ALTER TABLE pushes ADD COLUMN role TEXT NOT NULL DEFAULT '';",
+	/* 4: releases and the published view */
+	"CREATE TABLE releases(repo_uid TEXT NOT NULL, ref TEXT NOT NULL, commit_sha TEXT NOT NULL,"
+	" ref_sha TEXT NOT NULL, state TEXT NOT NULL, event_id TEXT NOT NULL, logseq INTEGER NOT NULL, resources INTEGER NOT NULL,"
+	" created_ms INTEGER NOT NULL, PRIMARY KEY(repo_uid, ref, commit_sha));"
+	"CREATE TABLE release_resources(repo_uid TEXT NOT NULL, commit_sha TEXT NOT NULL, namespace TEXT NOT NULL,"
+	" kind TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL, api_version TEXT NOT NULL,"
+	" labels TEXT NOT NULL, annotations TEXT NOT NULL, spec TEXT NOT NULL, body TEXT NOT NULL,"
+	" content_hash TEXT NOT NULL, PRIMARY KEY(repo_uid, commit_sha, kind, name));"
+	"CREATE TABLE published(namespace TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, uid TEXT NOT NULL,"
+	" repo_uid TEXT NOT NULL, path TEXT NOT NULL, api_version TEXT NOT NULL, labels TEXT NOT NULL,"
+	" annotations TEXT NOT NULL, spec TEXT NOT NULL, body TEXT NOT NULL, content_hash TEXT NOT NULL,"
+	" generation INTEGER NOT NULL, release_ref TEXT NOT NULL, release_commit TEXT NOT NULL,"
+	" published_ms INTEGER NOT NULL, PRIMARY KEY(namespace, kind, name));"
+	"CREATE INDEX published_repo ON published(repo_uid);"
+	"CREATE TABLE release_current(repo_uid TEXT PRIMARY KEY, ref TEXT NOT NULL, commit_sha TEXT NOT NULL,"
+	" event_id TEXT NOT NULL);",
 };
 
 sqlite3 *gs_db__handle(gs_db *db) { return db->h; }

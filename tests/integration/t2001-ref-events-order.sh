@@ -62,8 +62,8 @@ test_expect_success 'multi-ref non-atomic push: one event per ref in command ord
 	OLD_MAIN=$(git -C work rev-parse HEAD) &&
 	OLD_DOOMED=$OLD_MAIN~1 && OLD_DOOMED=$(git -C work rev-parse "$OLD_DOOMED") &&
 	test_commit_in work three &&
-	git -C work tag -a -m "v1.0" v1.0 &&
-	git -C work push -q "$URL" HEAD:main :doomed HEAD:topic-a HEAD~1:refs/heads/topic-b v1.0 &&
+	git -C work tag -a -m "t1.0" t1.0 &&
+	git -C work push -q "$URL" HEAD:main :doomed HEAD:topic-a HEAD~1:refs/heads/topic-b t1.0 &&
 	events_since "$N" ev &&
 	ev_seq ev >actual &&
 	cat >expect <<-\EOF &&
@@ -71,7 +71,7 @@ test_expect_success 'multi-ref non-atomic push: one event per ref in command ord
 	branch-updated refs/heads/main
 	branch-created refs/heads/topic-a
 	branch-created refs/heads/topic-b
-	tag-created refs/tags/v1.0
+	tag-created refs/tags/t1.0
 	push-completed default/catalog
 	EOF
 	test_cmp expect actual &&
@@ -80,9 +80,9 @@ test_expect_success 'multi-ref non-atomic push: one event per ref in command ord
 	ev_check ev branch-updated ".data.oldSha == \"$OLD_MAIN\" and .data.newSha == \"$HEAD_SHA\" and .data.commits == 1" &&
 	ev_check ev branch-deleted ".data.oldSha == \"$OLD_DOOMED\" and .data.newSha == \"$Z\"" &&
 	ev_check ev push-completed ".data.atomic == false and (.data.refs | length) == 5 and
-		([.data.refs[] | .ref] | sort) == [\"refs/heads/doomed\", \"refs/heads/main\", \"refs/heads/topic-a\", \"refs/heads/topic-b\", \"refs/tags/v1.0\"] and
+		([.data.refs[] | .ref] | sort) == [\"refs/heads/doomed\", \"refs/heads/main\", \"refs/heads/topic-a\", \"refs/heads/topic-b\", \"refs/tags/t1.0\"] and
 		([.data.refs[] | select(.ref == \"refs/heads/doomed\")][0].event == \"branch-deleted\") and
-		([.data.refs[] | select(.ref == \"refs/tags/v1.0\")][0].event == \"tag-created\") and
+		([.data.refs[] | select(.ref == \"refs/tags/t1.0\")][0].event == \"tag-created\") and
 		.data.pushId == .correlationid"
 '
 

@@ -81,9 +81,9 @@ test_expect_success 'replayed prepared + committed (a whole transaction again): 
 
 test_expect_success 'replay of a multi-ref push (branch, tag, delete) in one hook call: log unchanged' '
 	N=$(ev_head) &&
-	git -C work tag -a -m "v1" v1 &&
+	git -C work tag -a -m "t1" t1 &&
 	git -C work tag light &&
-	git -C work push -q "$URL" HEAD:side v1 light &&
+	git -C work push -q "$URL" HEAD:side t1 light &&
 	git -C work push -q "$URL" :side :refs/tags/light &&
 	gs_events --after "$N" >ev &&
 	ev_types ev >actual &&

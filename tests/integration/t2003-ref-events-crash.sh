@@ -133,19 +133,19 @@ test_expect_success 'after-ref-commit with an --atomic push of 3 refs: all 3 rec
 	restart_gitstore GITSTORE_TEST_FAULT=after-ref-commit &&
 	test_commit_in work four &&
 	C4=$(git -C work rev-parse HEAD) &&
-	git -C work tag -a -m "v1" v1 &&
-	T1=$(git -C work rev-parse v1) &&
-	test_must_fail ok=success git -C work push -q --atomic "$URL" HEAD:main HEAD:atomic-side v1 &&
+	git -C work tag -a -m "t1" t1 &&
+	T1=$(git -C work rev-parse t1) &&
+	test_must_fail ok=success git -C work push -q --atomic "$URL" HEAD:main HEAD:atomic-side t1 &&
 	test_expect_code 137 wait_gitstore_exit &&
 	test "$(gitref refs/heads/main)" = "$C4" &&
 	test "$(gitref refs/heads/atomic-side)" = "$C4" &&
-	test "$(gitref refs/tags/v1)" = "$T1" &&
+	test "$(gitref refs/tags/t1)" = "$T1" &&
 	env_start_gitstore &&
 	gs_events --after "$N" >ev &&
 	jq -r "(.type | sub(\"^dev\\\\.gitstore\\\\.\"; \"\")) + \" \" + .subject" ev >actual.raw &&
 	head -n 3 actual.raw | sort >actual &&
 	test_write_lines "branch-created.v1 refs/heads/atomic-side" "branch-updated.v1 refs/heads/main" \
-		"tag-created.v1 refs/tags/v1" >expect &&
+		"tag-created.v1 refs/tags/t1" >expect &&
 	test_cmp expect actual &&
 	test_line_count = 4 actual.raw &&
 	tail -n 1 actual.raw >actual &&

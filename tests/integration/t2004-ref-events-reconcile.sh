@@ -46,10 +46,10 @@ test_expect_success 'setup: two repositories, branches and tags pushed through t
 	test_commit_in work one && C1=$(git -C work rev-parse HEAD) &&
 	test_commit_in work two && C2=$(git -C work rev-parse HEAD) &&
 	test_commit_in work three && C3=$(git -C work rev-parse HEAD) &&
-	git -C work tag -a -m "v1" v1 "$C2" &&
+	git -C work tag -a -m "t1" t1 "$C2" &&
 	git -C work tag lt "$C1" &&
 	git -C work tag movetag "$C1" &&
-	git -C work push -q "$URL" HEAD:main HEAD:feature "$C2:refs/heads/doomed" "$C1:refs/heads/stable" v1 lt movetag &&
+	git -C work push -q "$URL" HEAD:main HEAD:feature "$C2:refs/heads/doomed" "$C1:refs/heads/stable" t1 lt movetag &&
 	git -C work push -q "$URL2" "$C1:refs/heads/main" &&
 	gs_events >ev &&
 	REPO_UID=$(jq -r "select(.data.repository.name == \"catalog\" and .type == \"dev.gitstore.branch-created.v1\") | .data.repository.uid" ev | sort -u) &&
@@ -60,7 +60,7 @@ test_expect_success 'setup: two repositories, branches and tags pushed through t
 	test_path_is_dir "$REPO2_DIR" &&
 	test "$REPO_DIR" != "$REPO2_DIR" &&
 	test "$(bare rev-parse refs/heads/main)" = "$C3" &&
-	V1=$(git -C work rev-parse v1)
+	V1=$(git -C work rev-parse t1)
 '
 
 test_expect_success 'changes behind the service while it is stopped' '
@@ -153,14 +153,14 @@ test_expect_success 'rewinding a branch to an ancestor behind the service is bra
 	stop_gitstore &&
 	bare update-ref refs/heads/main "$C3" "$C4" &&
 	bare update-ref refs/heads/feature "$C3" "$E" &&
-	bare update-ref refs/tags/v1 "$C3" "$V1" &&
+	bare update-ref refs/tags/t1 "$C3" "$V1" &&
 	start_gitstore_urls &&
 	gs_events --after "$N" >ev &&
 	ev_lines ev >actual &&
 	cat >expect <<-EOF &&
 	branch-force-pushed refs/heads/feature $E $C3
 	branch-force-pushed refs/heads/main $C4 $C3
-	tag-updated refs/tags/v1 $V1 $C3
+	tag-updated refs/tags/t1 $V1 $C3
 	EOF
 	test_cmp expect actual &&
 	jq -s -e "all(.[]; .data.origin == \"reconcile\")" ev >/dev/null &&

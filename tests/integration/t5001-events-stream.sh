@@ -137,8 +137,8 @@ test_expect_success 'stream: events of a push made while connected arrive live' 
 	gs_events --after "$N" >want &&
 	test_line_count = 2 want &&
 	check_records_match s2 want &&
-	git -C work tag v-live &&
-	git -C work push -q "$URL" v-live &&
+	git -C work tag x-live &&
+	git -C work push -q "$URL" x-live &&
 	wait_for 100 sse_has s2 4 &&
 	gs_events --after "$N" >want &&
 	check_records_match s2 want &&
@@ -198,8 +198,8 @@ test_expect_success 'stream filtered by type (short and full form) and by repo' 
 	wait_for 100 has_line s6 "retry: 2000" &&
 	wait_for 100 has_line s7 "retry: 2000" &&
 	commit_push work "$URL" five &&
-	git -C work tag v-filter &&
-	git -C work push -q "$URL" v-filter &&
+	git -C work tag x-filter &&
+	git -C work push -q "$URL" x-filter &&
 	git -C work push -q "$URL" HEAD:other &&
 	wait_for 100 sse_has s6 2 &&
 	wait_for 100 sse_has s7 3 &&
@@ -218,7 +218,7 @@ test_expect_success 'filtered stream keeps sending heartbeats when newer events 
 	test_when_finished "kill $stream_pid 2>/dev/null; wait $stream_pid 2>/dev/null; true" &&
 	wait_for 50 heartbeats_at_least s8 2 &&
 	echo 0 >expect && sse_count s8 >actual && test_cmp expect actual &&
-	git -C work push -q "$URL" :refs/tags/v-filter &&
+	git -C work push -q "$URL" :refs/tags/x-filter &&
 	wait_for 100 sse_has s8 1 &&
 	gs_events --type tag-deleted >want &&
 	check_records_match s8 want

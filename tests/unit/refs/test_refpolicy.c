@@ -70,6 +70,15 @@ static void test_refpolicy__custom_patterns(void **state)
 	assert_false(d.allowed);
 	assert_true(gs_refpolicy_needs_ancestry(&p, "refs/heads/draft", A, B));
 	assert_false(gs_refpolicy_needs_ancestry(&p, "refs/heads/draft", Z, B));
+	/* the publish branch is a release ref: publisher only */
+	p.publish_branch = "refs/heads/live";
+	assert_true(gs_refpolicy_is_release(&p, "refs/heads/live"));
+	gs_refpolicy_check(&p, GS_ROLE_WRITER, "refs/heads/live", A, B, 1, &d);
+	assert_false(d.allowed);
+	assert_string_equal(d.code, "release_ref_requires_publisher");
+	gs_refpolicy_check(&p, GS_ROLE_PUBLISHER, "refs/heads/live", A, B, 1, &d);
+	assert_true(d.allowed);
+	assert_false(gs_refpolicy_is_release(&p, "refs/heads/lively"));
 }
 
 int main(void)

@@ -1,0 +1,564 @@
+/*
+ * lifecycle/lifecycle.c -- the lifecycle controller (see lifecycle.h).
+ * SPDX-License-Identifier: MIT
+ */
+#include "lifecycle/lifecycle.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events/evlog.h"
+#include "limits.h"
+#include "log/log.h"
+#include "store/journal.h"
+#include "store/pubstore.h"
+#include "store/registry.h"
+#include "store/resstore.h"
+#include "util/alloc.h"
+#include "util/hash.h"
+#include "util/str.h"
+#include "util/time.h"
+
+#define LC_BATCH 20
+
+struct gs_lifecycle {
+	gs_ingest_ctx ctx;
+	pthread_t thread;
+	int started;
+};
+
+/* The event being handled. */
+typedef struct lc_cause {
+	const char *id;
+	const char *type; /* taxonomy name */
+	const char *correlation;
+	json_t *data;
+	gs_repo_info repo;
+} lc_cause;
+
+/* Events appended by one apply. */
+typedef struct lc_out {
+	gs_event_spec *specs;
+	json_t **datas;
+	char (*ids)[GS_EVENT_ID_HEX + 1];
+	char (*subjects)[256];
+	size_t n, cap;
+} lc_out;
+
+static json_t *lc_add(lc_out *o, const lc_cause *c, const char *type, const char *causation, const char *subject)
+{
+	const char *parts[] = {"lifecycle", type, causation, subject};
+	if (o->n == o->cap) {
+		o->cap = o->cap ? o->cap * 2 : 16;
+		o->specs = gs_xrealloc(o->specs, o->cap * sizeof(*o->specs));
+		o->datas = gs_xrealloc(o->datas, o->cap * sizeof(*o->datas));
+		o->ids = gs_xrealloc(o->ids, o->cap * sizeof(*o->ids));
+		o->subjects = gs_xrealloc(o->subjects, o->cap * sizeof(*o->subjects));
+	}
+	gs_evlog_make_id(o->ids[o->n], parts, 4);
+	snprintf(o->subjects[o->n], sizeof(o->subjects[o->n]), "%s", subject);
+	memset(&o->specs[o->n], 0, sizeof(o->specs[o->n]));
+	o->specs[o->n].type = type;
+	o->specs[o->n].repo = &c->repo;
+	o->specs[o->n].correlation = c->correlation;
+	o->specs[o->n].causation = causation;
+	o->datas[o->n] = json_object();
+	o->specs[o->n].data = o->datas[o->n];
+	return o->datas[o->n++];
+}
+
+static void lc_out_release(lc_out *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		json_decref(o->datas[i]);
+	free(o->specs);
+	free(o->datas);
+	free(o->ids);
+	free(o->subjects);
+}
+
+/* ---- the current release ---------------------------------------------- */
+
+typedef struct lc_find {
+	gs_db *db;
+	gs_release found;
+	int has;
+} lc_find;
+
+static int lc_find_cb(const gs_release *r, void *payload)
+{
+	lc_find *f = payload;
+	char sha[41];
+	int64_t version;
+	gs_error err = GS_ERROR_INIT;
+	if (gs_journal_ref_get(f->db, r->repo_uid, r->ref, sha, &version, &err) < 0)
+		return 0;
+	if (strcmp(sha, r->ref_sha) != 0)
+		return 0; /* the ref was deleted or moved since */
+	f->found = *r;
+	f->has = 1;
+	return 1;
+}
+
+/* The newest passed release whose ref still has its value. */
+static int lc_target(gs_db *db, const char *repo_uid, gs_release *out, int *has, gs_error *err)
+{
+	lc_find f;
+	int error;
+	memset(&f, 0, sizeof(f));
+	f.db = db;
+	error = gs_release_each_passed(db, repo_uid, lc_find_cb, &f, err);
+	if (error < 0)
+		return error;
+	*has = f.has;
+	if (f.has)
+		*out = f.found;
+	return 0;
+}
+
+/* ---- applying a release ----------------------------------------------- */
+
+typedef struct lc_apply {
+	gs_db *db;
+	const lc_cause *cause;
+	const gs_release *target; /* NULL: empty view */
+	const char *causation;
+	lc_out *out;
+	json_t *old;     /* "Kind/name" -> {hash, uid, generation} of the view before */
+	json_t *touched; /* "Kind/name" -> true */
+	gs_error *err;
+	int error;
+	char now_ms_text[32];
+} lc_apply;
+
+static int lc_old_cb(const gs_pubrow *r, void *payload)
+{
+	lc_apply *a = payload;
+	char key[128];
+	snprintf(key, sizeof(key), "%s/%s", r->kind, r->name);
+	json_object_set_new(a->old, key, json_pack("{s:s, s:s, s:I, s:s, s:s}", "hash", r->content_hash, "uid", r->uid,
+						   "generation", (json_int_t)r->generation, "ns", r->ns, "apiVersion",
+						   r->api_version));
+	return 0;
+}
+
+static json_t *lc_resource(const char *api_version, const char *kind, const char *ns, const char *name, const char *uid)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "apiVersion", api_version, "kind", kind, "namespace", ns, "name",
+			 name, "uid", uid);
+}
+
+static json_t *lc_release_json(const gs_release *r)
+{
+	return r ? json_pack("{s:s, s:s}", "ref", r->ref, "commitSha", r->commit) : json_null();
+}
+
+/* The published copy of one snapshot row: uid and generation. */
+static void lc_identity(lc_apply *a, const gs_pubrow *snap, json_t *old, gs_pubrow *pub)
+{
+	gs_resrow draft;
+	gs_error ignore = GS_ERROR_INIT;
+	int has_draft = gs_resstore_get(a->db, snap->ns, snap->kind, snap->name, &draft, &ignore) == 0;
+	const char *old_uid = json_string_value(json_object_get(old, "uid"));
+	if (old_uid)
+		snprintf(pub->uid, sizeof(pub->uid), "%s", old_uid);
+	else if (has_draft)
+		snprintf(pub->uid, sizeof(pub->uid), "%s", draft.uid);
+	else
+		gs_uuid_v7(pub->uid, NULL);
+	/* publishedGeneration: the draft generation this content is; else the
+	 * one it already had; 0 when the draft never held it as admitted */
+	if (has_draft && draft.admitted && strcmp(draft.content_hash, snap->content_hash) == 0)
+		pub->generation = draft.generation;
+	else if (old && strcmp(json_string_value(json_object_get(old, "hash")), snap->content_hash) == 0)
+		pub->generation = json_integer_value(json_object_get(old, "generation"));
+	else
+		pub->generation = 0;
+	if (has_draft)
+		gs_resrow_release(&draft);
+}
+
+static int lc_publish_cb(const gs_pubrow *snap, void *payload)
+{
+	lc_apply *a = payload;
+	char key[128], subject[256];
+	json_t *old, *data;
+	gs_pubrow pub;
+	int changed;
+
+	snprintf(key, sizeof(key), "%s/%s", snap->kind, snap->name);
+	json_object_set_new(a->touched, key, json_true());
+	old = json_object_get(a->old, key);
+	changed = !old || strcmp(json_string_value(json_object_get(old, "hash")), snap->content_hash) != 0;
+	pub = *snap; /* shallow: strings stay the snapshot's */
+	lc_identity(a, snap, old, &pub);
+	pub.release_ref = (char *)a->target->ref;
+	snprintf(pub.release_commit, sizeof(pub.release_commit), "%s", a->target->commit);
+	pub.published_ms = gs_time_now_ms();
+	if ((a->error = gs_pubstore_put(a->db, &pub, a->err)) < 0)
+		return 1;
+	json_object_del(a->old, key);
+	if (!changed)
+		return 0;
+	snprintf(subject, sizeof(subject), "%s/%s/%s", snap->kind, snap->ns, snap->name);
+	data = lc_add(a->out, a->cause, "draft-published", a->causation, subject);
+	json_object_set_new(data, "resource", lc_resource(snap->api_version, snap->kind, snap->ns, snap->name, pub.uid));
+	json_object_set_new(data, "generation", json_integer(pub.generation));
+	json_object_set_new(data, "release", lc_release_json(a->target));
+	return 0;
+}
+
+/* What is left of the old view is not in the target: unpublish it. */
+static int lc_unpublish_rest(lc_apply *a)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(a->old, key, v) {
+		char kind[32], subject[256];
+		const char *slash = strchr(key, '/'), *ns = json_string_value(json_object_get(v, "ns"));
+		json_t *data;
+		int error;
+		snprintf(kind, sizeof(kind), "%.*s", (int)(slash - key), key);
+		if ((error = gs_pubstore_delete(a->db, ns, kind, slash + 1, a->err)) < 0)
+			return error;
+		json_object_set_new(a->touched, key, json_true());
+		snprintf(subject, sizeof(subject), "%s/%s/%s", kind, ns, slash + 1);
+		data = lc_add(a->out, a->cause, "resource-unpublished", a->causation, subject);
+		json_object_set_new(data, "resource",
+				    lc_resource(json_string_value(json_object_get(v, "apiVersion")), kind, ns, slash + 1,
+						json_string_value(json_object_get(v, "uid"))));
+		json_object_set(data, "generation", json_object_get(v, "generation"));
+		json_object_set_new(data, "release", lc_release_json(a->target));
+	}
+	return 0;
+}
+
+/* .status of the draft row: phase, publishedGeneration, publishedRelease
+ * and the Published condition, from the published copy (if any). */
+static int lc_status(lc_apply *a, const char *ns, const char *kind, const char *name)
+{
+	gs_resrow draft;
+	gs_pubrow pub;
+	gs_error ignore = GS_ERROR_INIT;
+	int has_pub, error;
+	json_t *st, *conds, *c, *cond;
+	size_t i;
+	char now[40];
+	const char *status, *reason, *ltt = NULL;
+	char msg[256];
+
+	if (gs_resstore_get(a->db, ns, kind, name, &draft, &ignore) != 0)
+		return 0; /* published content without a draft row (deleted from the draft) */
+	has_pub = gs_pubstore_get(a->db, ns, kind, name, &pub, &ignore) == 0;
+	gs_time_now_rfc3339(now, sizeof(now));
+	st = json_loads(draft.status, 0, NULL);
+	if (!st)
+		st = json_object();
+	if (has_pub) {
+		json_object_set_new(st, "publishedGeneration", json_integer(pub.generation));
+		json_object_set_new(st, "publishedRelease",
+				    json_pack("{s:s, s:s}", "ref", pub.release_ref, "commitSha", pub.release_commit));
+	} else {
+		json_object_del(st, "publishedGeneration");
+		json_object_del(st, "publishedRelease");
+	}
+	json_object_set_new(st, "phase", json_string(has_pub && pub.generation == draft.generation && pub.generation > 0
+							     ? "published"
+							     : "draft"));
+	status = has_pub ? "True" : "False";
+	reason = has_pub ? "Published" : "NotPublished";
+	snprintf(msg, sizeof(msg), has_pub ? "published by release %s" : "not in the current release%s",
+		 has_pub ? pub.release_ref : "");
+	conds = json_object_get(st, "conditions");
+	if (!json_is_array(conds)) {
+		conds = json_array();
+		json_object_set_new(st, "conditions", conds);
+	}
+	json_array_foreach(conds, i, c) {
+		const char *t = json_string_value(json_object_get(c, "type"));
+		if (t && strcmp(t, "Published") == 0) {
+			const char *old = json_string_value(json_object_get(c, "status"));
+			if (old && strcmp(old, status) == 0)
+				ltt = json_string_value(json_object_get(c, "lastTransitionTime"));
+			break;
+		}
+	}
+	cond = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "type", "Published", "status", status, "observedGeneration",
+			 (json_int_t)draft.generation, "lastTransitionTime", ltt ? ltt : now, "reason", reason, "message",
+			 msg);
+	if (i < json_array_size(conds))
+		json_array_set_new(conds, i, cond);
+	else
+		json_array_append_new(conds, cond);
+	free(draft.status);
+	draft.status = json_dumps(st, JSON_COMPACT);
+	draft.resource_version++;
+	draft.updated_ms = gs_time_now_ms();
+	error = gs_resstore_put(a->db, &draft, a->err);
+	json_decref(st);
+	if (has_pub)
+		gs_pubrow_release(&pub);
+	gs_resrow_release(&draft);
+	return error;
+}
+
+static int lc_statuses(lc_apply *a, const char *ns)
+{
+	const char *key;
+	json_t *v;
+	int error = 0;
+	json_object_foreach(a->touched, key, v) {
+		char kind[32];
+		const char *slash = strchr(key, '/');
+		snprintf(kind, sizeof(kind), "%.*s", (int)(slash - key), key);
+		if ((error = lc_status(a, ns, kind, slash + 1)) < 0)
+			break;
+	}
+	return error;
+}
+
+/* Swaps the repository's view to target (NULL: empty); withdrawn is the
+ * release the view showed when its ref went away. */
+static int lc_swap(gs_db *db, const lc_cause *c, const gs_release *target, const gs_release *withdrawn, lc_out *out,
+		   gs_error *err)
+{
+	lc_apply a;
+	int error;
+	memset(&a, 0, sizeof(a));
+	a.db = db;
+	a.cause = c;
+	a.target = target;
+	a.out = out;
+	a.err = err;
+	a.causation = c->id;
+	a.old = json_object();
+	a.touched = json_object();
+	if (withdrawn) {
+		json_t *data = lc_add(out, c, "release-withdrawn", c->id, withdrawn->ref);
+		json_object_set_new(data, "release", lc_release_json(withdrawn));
+		json_object_set_new(data, "rolledBackTo", lc_release_json(target));
+		a.causation = out->ids[out->n - 1];
+	}
+	if ((error = gs_pubstore_each_in_repo(db, c->repo.uid, lc_old_cb, &a, err)) < 0)
+		goto out;
+	if (target) {
+		error = gs_pubstore_snapshot_each(db, c->repo.uid, target->commit, lc_publish_cb, &a, err);
+		if (a.error < 0 || error < 0) {
+			error = a.error < 0 ? a.error : error;
+			goto out;
+		}
+	}
+	if ((error = lc_unpublish_rest(&a)) < 0 || (error = lc_statuses(&a, c->repo.ns)) < 0)
+		goto out;
+	error = gs_release_current_set(db, c->repo.uid, target, err);
+out:
+	/* causation pointers into out->ids may move while adding: fixed below */
+	json_decref(a.old);
+	json_decref(a.touched);
+	return error;
+}
+
+static void lc_fix(lc_out *o, const char *withdrawn_cause)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		o->specs[i].id = o->ids[i];
+		o->specs[i].subject = o->subjects[i];
+		/* per-resource events of a rollback are caused by the withdrawal */
+		if (withdrawn_cause && i > 0)
+			o->specs[i].causation = o->ids[0];
+	}
+}
+
+/* One event: bring the repository's view to its current release.
+ * 1 when the view changed, 0 when it was already current. */
+static int lc_handle(const gs_ingest_ctx *ctx, gs_db *db, const lc_cause *c, gs_error *err)
+{
+	gs_release cur, target;
+	int has_cur, has_target = 0, error, withdrawn = 0;
+	lc_out out;
+	size_t appended = 0;
+	int64_t head = 0;
+
+	memset(&out, 0, sizeof(out));
+	if ((error = gs_db_begin(db, err)) < 0)
+		return error;
+	error = gs_release_current_get(db, c->repo.uid, &cur, err);
+	has_cur = error == 0;
+	if (error == GS_ENOTFOUND) {
+		gs_error_clear(err);
+		error = 0;
+	}
+	if (error < 0 || (error = lc_target(db, c->repo.uid, &target, &has_target, err)) < 0)
+		goto fail;
+	if (has_cur == has_target && (!has_cur || (strcmp(cur.ref, target.ref) == 0 &&
+						    strcmp(cur.commit, target.commit) == 0))) {
+		gs_db_rollback(db); /* already current: a redelivery, or nothing to do */
+		return 0;
+	}
+	/* a new release replaces the shown one; anything else means the
+	 * shown release's ref went away: a withdrawal and a rollback */
+	withdrawn = has_cur && !(strcmp(c->type, "release-created") == 0 && has_target &&
+				 strcmp(json_string_value(json_object_get(json_object_get(c->data, "release"), "ref")),
+					target.ref) == 0);
+	if ((error = lc_swap(db, c, has_target ? &target : NULL, withdrawn ? &cur : NULL, &out, err)) < 0)
+		goto fail;
+	lc_fix(&out, withdrawn ? c->id : NULL);
+	if ((error = gs_evlog_append_tx(db, out.specs, out.n, NULL, &appended, &head, err)) < 0 ||
+	    (error = gs_db_commit(db, err)) < 0)
+		goto fail;
+	if (appended) {
+		if (ctx->metrics)
+			atomic_fetch_add(&ctx->metrics->events_appended, (long long)appended);
+		gs_evnotify_bump(ctx->notify, head);
+	}
+	lc_out_release(&out);
+	return 1;
+fail:
+	gs_db_rollback(db);
+	lc_out_release(&out);
+	return error;
+}
+
+/* ---- the consumer ------------------------------------------------------ */
+
+typedef struct lc_pending {
+	int64_t logseq[LC_BATCH];
+	char *json[LC_BATCH];
+	int n;
+} lc_pending;
+
+static int lc_pending_cb(int64_t logseq, const char *type, const char *json, void *payload)
+{
+	lc_pending *p = payload;
+	(void)type;
+	p->logseq[p->n] = logseq;
+	p->json[p->n++] = gs_xstrdup(json);
+	return 0;
+}
+
+static int lc_ack(gs_db *db, int64_t logseq, gs_error *err)
+{
+	int error;
+	if ((error = gs_db_begin(db, err)) < 0)
+		return error;
+	if ((error = gs_cursor_set(db, GS_CURSOR_LIFECYCLE, logseq, err)) < 0 || (error = gs_db_commit(db, err)) < 0)
+		gs_db_rollback(db);
+	return error;
+}
+
+static int lc_event(const gs_ingest_ctx *ctx, gs_db *db, const char *json, gs_error *err)
+{
+	json_t *ev = json_loads(json, 0, NULL);
+	const char *type = json_string_value(json_object_get(ev, "type"));
+	const char *repo_uid = json_string_value(json_object_get(json_object_get(json_object_get(ev, "data"),
+										   "repository"),
+								 "uid"));
+	lc_cause c;
+	int error = 0;
+	memset(&c, 0, sizeof(c));
+	c.id = json_string_value(json_object_get(ev, "id"));
+	c.correlation = json_string_value(json_object_get(ev, "correlationid"));
+	c.data = json_object_get(ev, "data");
+	/* dev.gitstore.<name>.v1 -> <name> */
+	c.type = type && strlen(type) > 16 ? type + 13 : "";
+	if (c.id && repo_uid && (error = gs_registry_repo_by_uid(db, repo_uid, &c.repo, err)) == 0) {
+		char name[64];
+		snprintf(name, sizeof(name), "%.*s", (int)(strlen(c.type) > 3 ? strlen(c.type) - 3 : 0), c.type);
+		c.type = name;
+		error = lc_handle(ctx, db, &c, err);
+		if (error > 0 && getenv("GITSTORE_TEST_FAULT") &&
+		    strcmp(getenv("GITSTORE_TEST_FAULT"), "lifecycle-before-ack") == 0) {
+			/* test-only crash point: applied, not acknowledged */
+			GS_LOG(GS_LOG_WARN, "lifecycle", "test fault lifecycle-before-ack: exiting");
+			_exit(137);
+		}
+	} else if (error == GS_ENOTFOUND) {
+		gs_error_clear(err);
+		error = 0; /* repository gone */
+	}
+	json_decref(ev);
+	return error;
+}
+
+int gs_lifecycle_run_once(const gs_ingest_ctx *ctx, gs_error *err)
+{
+	static const char *const types[] = {"release-created", "release-rejected", "tag-deleted", "branch-deleted",
+					    NULL};
+	gs_db *db = gs_dbpool_get(ctx->pool);
+	int error = 0;
+	for (;;) {
+		gs_evlog_filter f;
+		lc_pending p;
+		int64_t cursor = 0, head = 0;
+		memset(&p, 0, sizeof(p));
+		if ((error = gs_cursor_get(db, GS_CURSOR_LIFECYCLE, &cursor, err)) < 0 ||
+		    (error = gs_evlog_head(db, &head, err)) < 0)
+			break;
+		memset(&f, 0, sizeof(f));
+		f.after = cursor;
+		f.limit = LC_BATCH;
+		f.types = types;
+		if ((error = gs_evlog_read(db, &f, lc_pending_cb, &p, err)) < 0)
+			break;
+		for (int i = 0; i < p.n && error >= 0; i++) {
+			if ((error = lc_event(ctx, db, p.json[i], err)) < 0)
+				break;
+			error = lc_ack(db, p.logseq[i], err);
+		}
+		for (int i = 0; i < p.n; i++)
+			free(p.json[i]);
+		if (error < 0)
+			break;
+		if (p.n == 0) {
+			/* nothing of ours up to head: acknowledge up to there */
+			if (head > cursor)
+				error = lc_ack(db, head, err);
+			break;
+		}
+	}
+	gs_dbpool_put(ctx->pool, db);
+	return error;
+}
+
+static void *lc_main(void *arg)
+{
+	gs_lifecycle *l = arg;
+	int64_t seen = 0;
+	for (;;) {
+		gs_error err = GS_ERROR_INIT;
+		int closing = 0;
+		if (gs_lifecycle_run_once(&l->ctx, &err) < 0) {
+			GS_LOG(GS_LOG_ERROR, "lifecycle", "%s (will retry)", err.msg);
+			usleep(200 * 1000);
+		}
+		seen = gs_evnotify_wait(l->ctx.notify, seen, 1000, &closing);
+		if (closing)
+			break;
+	}
+	return NULL;
+}
+
+int gs_lifecycle_start(gs_lifecycle **out, const gs_ingest_ctx *ctx, gs_error *err)
+{
+	gs_lifecycle *l = gs_xcalloc(1, sizeof(*l));
+	l->ctx = *ctx;
+	if (pthread_create(&l->thread, NULL, lc_main, l) != 0) {
+		free(l);
+		return gs_error_set(err, GS_ERROR, "os", "cannot start the lifecycle controller");
+	}
+	l->started = 1;
+	*out = l;
+	return 0;
+}
+
+void gs_lifecycle_stop(gs_lifecycle *l)
+{
+	if (!l)
+		return;
+	if (l->started)
+		pthread_join(l->thread, NULL);
+	free(l);
+}
