@@ -20,6 +20,7 @@
 #include "catalog/frontmatter.h"
 #include "catalog/resource.h"
 #include "events/evlog.h"
+#include "events/evworker.h"
 #include "git/gitrepo.h"
 #include "ingest/internal.h"
 #include "ingest/policyset.h"
@@ -83,8 +84,7 @@ typedef struct ing_event {
 
 struct gs_ingest {
 	gs_ingest_ctx ctx;
-	pthread_t thread;
-	int started;
+	gs_evworker *worker;
 };
 
 /* ---- collecting the changes ------------------------------------------- */
@@ -1419,31 +1419,20 @@ int gs_ingest_run_once(const gs_ingest_ctx *ctx, gs_error *err)
 	return n < 0 ? n : 0;
 }
 
-static void *ingest_main(void *arg)
+static int ingest_pass_all(const void *ctx, gs_error *err)
 {
-	gs_ingest *w = arg;
-	int64_t seen = 0;
-	for (;;) {
-		gs_error err = GS_ERROR_INIT;
-		int closing = 0;
-		if (gs_ingest_run_once(&w->ctx, &err) < 0)
-			usleep(200 * 1000); /* busy database or unreadable objects: retry */
-		seen = gs_evnotify_wait(w->ctx.notify, seen, 1000, &closing);
-		if (closing)
-			break;
-	}
-	return NULL;
+	return gs_ingest_run_once(ctx, err);
 }
 
 int gs_ingest_start(gs_ingest **out, const gs_ingest_ctx *ctx, gs_error *err)
 {
 	gs_ingest *w = gs_xcalloc(1, sizeof(*w));
+	int error;
 	w->ctx = *ctx;
-	if (pthread_create(&w->thread, NULL, ingest_main, w) != 0) {
+	if ((error = gs_evworker_start(&w->worker, "ingest", ctx->notify, ingest_pass_all, &w->ctx, err)) < 0) {
 		free(w);
-		return gs_error_set(err, GS_ERROR, "os", "cannot start the catalog worker");
+		return error;
 	}
-	w->started = 1;
 	*out = w;
 	return 0;
 }
@@ -1453,7 +1442,6 @@ void gs_ingest_stop(gs_ingest *w)
 	if (!w)
 		return;
 	/* the caller has closed the notifier: the loop sees it and ends */
-	if (w->started)
-		pthread_join(w->thread, NULL);
+	gs_evworker_stop(w->worker);
 	free(w);
 }

@@ -4,13 +4,13 @@
  */
 #include "lifecycle/lifecycle.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "events/evlog.h"
+#include "events/evworker.h"
 #include "limits.h"
 #include "log/log.h"
 #include "store/journal.h"
@@ -26,8 +26,7 @@
 
 struct gs_lifecycle {
 	gs_ingest_ctx ctx;
-	pthread_t thread;
-	int started;
+	gs_evworker *worker;
 };
 
 /* The event being handled. */
@@ -523,33 +522,20 @@ int gs_lifecycle_run_once(const gs_ingest_ctx *ctx, gs_error *err)
 	return error;
 }
 
-static void *lc_main(void *arg)
+static int lc_pass(const void *ctx, gs_error *err)
 {
-	gs_lifecycle *l = arg;
-	int64_t seen = 0;
-	for (;;) {
-		gs_error err = GS_ERROR_INIT;
-		int closing = 0;
-		if (gs_lifecycle_run_once(&l->ctx, &err) < 0) {
-			GS_LOG(GS_LOG_ERROR, "lifecycle", "%s (will retry)", err.msg);
-			usleep(200 * 1000);
-		}
-		seen = gs_evnotify_wait(l->ctx.notify, seen, 1000, &closing);
-		if (closing)
-			break;
-	}
-	return NULL;
+	return gs_lifecycle_run_once(ctx, err);
 }
 
 int gs_lifecycle_start(gs_lifecycle **out, const gs_ingest_ctx *ctx, gs_error *err)
 {
 	gs_lifecycle *l = gs_xcalloc(1, sizeof(*l));
+	int error;
 	l->ctx = *ctx;
-	if (pthread_create(&l->thread, NULL, lc_main, l) != 0) {
+	if ((error = gs_evworker_start(&l->worker, "lifecycle", ctx->notify, lc_pass, &l->ctx, err)) < 0) {
 		free(l);
-		return gs_error_set(err, GS_ERROR, "os", "cannot start the lifecycle controller");
+		return error;
 	}
-	l->started = 1;
 	*out = l;
 	return 0;
 }
@@ -558,7 +544,6 @@ void gs_lifecycle_stop(gs_lifecycle *l)
 {
 	if (!l)
 		return;
-	if (l->started)
-		pthread_join(l->thread, NULL);
+	gs_evworker_stop(l->worker);
 	free(l);
 }
