@@ -194,6 +194,13 @@ static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const
 			return gs_review_handle(req);
 		return gs_writeapi_handle(req, url, method);
 	}
+	if (!req->started) {
+		/* first call: headers only. libmicrohttpd closes the connection
+		 * after an answer queued before the (empty) body was read, so
+		 * answering now would defeat keep-alive */
+		req->started = 1;
+		return MHD_YES;
+	}
 	if (*upload_size) { /* the other API routes take no body */
 		*upload_size = 0;
 		req->failed = 1;

@@ -63,6 +63,13 @@ test_expect_success '/healthz is 200 "ok" without credentials' '
 	test_cmp expect body
 '
 
+test_expect_success 'HTTP keep-alive: API answers leave the connection open for the next request' '
+	curl -s -o /dev/null -o /dev/null -o /dev/null -w "%{http_code} %{num_connects}\n" \
+		"$GITSTORE_URL/healthz" "$GITSTORE_URL/api/v1/events" "$GITSTORE_URL/healthz" >conns &&
+	printf "200 1\n401 0\n200 0\n" >expect &&
+	test_cmp expect conns
+'
+
 test_expect_success '/metrics is Prometheus text with every documented family' '
 	scrape m0 &&
 	tr -d "\r" <m0.h | grep -qi "^content-type: text/plain" &&
