@@ -835,6 +835,201 @@ def cmd_apiwrite(a):
     print("api.step_s=%.1f" % (time.perf_counter() - t_step))
 
 
+# --- 7. admission latency added by ten ValidatingAdmissionPolicies ----------------
+
+# (name, actions, failurePolicy, matchCondition or None, validation, message)
+POLICIES = [
+    ("p01-title-size", "Deny", "Fail", "has(object.spec.title)",
+     "object.spec.title.size() <= 200", "title too long"),
+    ("p02-name", "Deny", "Fail", None,
+     "object.metadata.name.size() <= 63 && object.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
+     "name is not a DNS label"),
+    ("p03-label-keys", "Deny", "Fail", None,
+     "object.metadata.labels.all(k, k.size() <= 63 && !k.startsWith('kubernetes.io/'))",
+     "label key too long or reserved"),
+    ("p04-label-values", "Deny", "Fail", None,
+     "object.metadata.labels.all(k, object.metadata.labels[k].size() <= 63)",
+     "label value too long"),
+    ("p05-tier", "Deny", "Fail", "'tier' in object.metadata.labels",
+     "object.metadata.labels.tier in ['gold', 'silver', 'bronze']", "unknown tier"),
+    ("p06-operation", "Deny", "Fail", None,
+     "request.operation == 'CREATE' || oldObject != null", "update without an old object"),
+    ("p07-tags", "Deny", "Fail", None,
+     "!has(object.spec.tags) || (object.spec.tags.size() <= 20 && object.spec.tags.all(t, t.size() <= 32))",
+     "too many or too long tags"),
+    ("p08-options", "Deny", "Ignore", "has(object.spec.options)",
+     "object.spec.options.all(o, !has(o.values) || o.values.size() <= 50)", "too many option values"),
+    ("p09-bench-label", "Warn", "Fail", None,
+     "'bench' in object.metadata.labels", "add a bench label"),
+    ("p10-audit-origin", "Audit", "Fail", None,
+     "request.user.name.size() > 0 && request.origin in ['git', 'api']", "unexpected origin"),
+]
+
+
+def policy_file(name, actions, failure, cond, expr, msg):
+    """A ValidatingAdmissionPolicy file (docs/admission.md#policies)."""
+    s = ("---\napiVersion: admission.gitstore.dev/v1beta1\nkind: ValidatingAdmissionPolicy\n"
+         "metadata:\n  name: %s\nspec:\n  failurePolicy: %s\n  matchConstraints:\n"
+         "    kinds: [Product]\n    operations: [CREATE, UPDATE]\n" % (name, failure))
+    if cond:
+        s += "  matchConditions:\n    - name: applies\n      expression: \"%s\"\n" % cond
+    s += ("  validations:\n    - expression: \"%s\"\n      message: \"%s\"\n"
+          "  validationActions: [%s]\n---\n" % (expr, msg, actions))
+    return s.encode()
+
+
+def cmd_policyfiles(a):
+    """Writes the ten policy files to --out (for `gitstore policy test`)."""
+    os.makedirs(a.out, exist_ok=True)
+    for p in POLICIES:
+        with open(os.path.join(a.out, p[0] + ".md"), "wb") as f:
+            f.write(policy_file(*p))
+
+
+def wait_admissions(a, repo, after, want, t_ret):
+    """Polls the admission events of repo after `after` (every a.poll s)
+    until `want` have been seen; returns (wall time seen, first-hit time)."""
+    got, t_req = 0, None
+    while got < want:
+        t_q = time.time()
+        batch = api_get(a.events_server, a.token,
+                        "/api/v1/events?after=%d&limit=1000&type=catalog-admission-evaluated&repo=%s" % (
+                            after, repo))
+        if batch:
+            if t_req is None:
+                t_req = t_q
+            got += len(batch)
+            after = batch[-1]["logseq"]
+            continue
+        if time.time() - t_ret > a.timeout:
+            die("%s: %d of %d catalog-admission-evaluated events within %d s" % (repo, got, want, a.timeout))
+        time.sleep(a.poll)
+    return time.time(), t_req
+
+
+def cmd_policy(a):
+    t_step = time.perf_counter()
+    npol = len(POLICIES)
+    head = events_head(a.events_server, a.token)
+
+    # the ten policies, one commit on main of <ns>/gitstore-system (admin)
+    sysrepo = "%s/gitstore-system" % a.ns_pol
+    sysw = os.path.join(a.work, "sys")
+    git(".", "init", "-q", sysw)
+    fi = FastImport(sysw)
+    m = fi.commit("refs/heads/main", None, "ten policies\n",
+                  [("policies/%s.md" % p[0], policy_file(*p)) for p in POLICIES])
+    sha = fi.run()[m]
+    t0 = time.time()
+    push(sysw, "%s/%s.git" % (a.git_base, sysrepo), sha, "refs/heads/main")
+    t_ret = time.time()
+    t_seen, _ = wait_admissions(a, sysrepo, head, npol, t_ret)
+    evs = api_events(a.events_server, a.token, head, repo=sysrepo, type="catalog-admission-evaluated")
+    pol_ok = [e for e in evs if e["data"].get("resource", {}).get("kind") == "ValidatingAdmissionPolicy"
+              and e["data"].get("allowed") is True]
+    if len(pol_ok) != npol or len(evs) != npol:
+        die("policies: %d admission events, %d admitted ValidatingAdmissionPolicies (want %d): %s" % (
+            len(evs), len(pol_ok), npol,
+            json.dumps([e["data"] for e in evs if not e["data"].get("allowed")])[:1000]))
+    log("policies: %d admitted %.0f ms after the push started (push %.0f ms)" % (
+        npol, (t_seen - t0) * 1000, (t_ret - t0) * 1000))
+    print("policy.sys_push_ms=%.0f" % ((t_ret - t0) * 1000))
+    print("policy.sys_admitted_ms=%.0f" % ((t_seen - t0) * 1000))
+    head = max([head] + [e["logseq"] for e in evs])
+
+    # rounds: a fresh repository in each namespace per round, both pushes
+    # adding N new products (same names and shape, so the same work), the
+    # order alternated per round
+    sides = [("none", a.ns_none, 0), ("pol", a.ns_pol, npol)]
+    res = {"none": [], "pol": []}
+    total = a.warmup + a.runs
+    for i in range(total):
+        repo_name = "%s%02d" % (a.repo_prefix, i)
+        built = {}
+        for side, ns, _ in sides:   # untimed: base commit pushed, the N-file commit built
+            w = os.path.join(a.work, "%s-%02d" % (side, i))
+            url = "%s/%s/%s.git" % (a.git_base, ns, repo_name)
+            base = init_work(w, [("gitstore", url)])
+            fi = FastImport(w)
+            files = [("products/d%02d/p%05d.md" % (j // 100, j),
+                      product_file("r%02d-p%05d" % (i, j), os.urandom(8).hex()))
+                     for j in range(a.files)]
+            m = fi.commit("refs/heads/main", base, "policy bench round %d\n" % i, files)
+            built[side] = (w, url, fi.run()[m])
+        order = sides if i % 2 == 0 else sides[::-1]
+        for side, ns, want_pol in order:
+            w, url, sha = built[side]
+            repo = "%s/%s" % (ns, repo_name)
+            after = head
+            t_push0 = time.time()
+            push(w, url, sha, "refs/heads/main")
+            t_ret = time.time()
+            t_seen, t_req = wait_admissions(a, repo, after, a.files, t_ret)
+            # untimed: every event of the push, checked
+            evs = api_events(a.events_server, a.token, after, repo=repo)
+            head = max([head] + [e["logseq"] for e in evs])
+            by = {}
+            for e in evs:
+                by.setdefault(e["type"].split(".")[2], []).append(e)
+            ref = [e for e in by.get("branch-updated", []) + by.get("branch-created", [])
+                   if e["data"].get("newSha") == sha]
+            adm = by.get("catalog-admission-evaluated", [])
+            target = by.get("catalog-namespace-target", [])
+            if not ref or len(target) != 1 or len(adm) != a.files:
+                die("policy round %d %s: ref %d, namespace-target %d, admission %d events (want 1/1/%d)" % (
+                    i + 1, repo, len(ref), len(target), len(adm), a.files))
+            denied = [e for e in adm if e["data"].get("allowed") is not True]
+            if denied or by.get("catalog-resource-validation-failed"):
+                die("policy round %d %s: %d of %d products not admitted, e.g. %s" % (
+                    i + 1, repo, len(denied), a.files, json.dumps(denied[0]["data"] if denied else None)[:1500]))
+            badpol = [e for e in adm if len(e["data"].get("policies") or []) != want_pol
+                      or any(p.get("result") != "pass" for p in e["data"].get("policies") or [])]
+            if badpol:
+                die("policy round %d %s: %d products without exactly %d passing policies, e.g. %s" % (
+                    i + 1, repo, len(badpol), want_pol, json.dumps(badpol[0]["data"].get("policies"))[:1500]))
+            t_ref = parse_time(ref[0]["time"])
+            t_first = parse_time(target[0]["time"])
+            t_last = max(parse_time(e["time"]) for e in adm)
+            r = {
+                "total": t_seen - t_push0,        # the figure: push start -> last admission event seen
+                "push": t_ret - t_push0,          # incl. the pre-receive policy preview
+                "after": t_seen - t_ret,          # as step 5: push returned -> last event seen
+                "ref_to_first": t_first - t_ref,  # diff, parse, admission (policies), plan
+                "append": t_last - t_first,
+                "last_to_seen": t_seen - t_last,
+                "readout": t_seen - t_req,
+                "ev_bytes": statistics.mean(len(json.dumps(e, separators=(",", ":"))) for e in adm),
+            }
+            log("policy round %d/%d%s %s: push %.0f ms, last admission event seen %.0f ms after the push started "
+                "(ref->1st catalog event %.0f ms, appends %.0f ms, rest %.0f ms)" % (
+                    i + 1, total, " (warm-up)" if i < a.warmup else "", repo, r["push"] * 1000,
+                    r["total"] * 1000, r["ref_to_first"] * 1000, r["append"] * 1000, r["last_to_seen"] * 1000))
+            if i >= a.warmup:
+                res[side].append(r)
+    n = a.files
+    med = lambda side, k: statistics.median([r[k] for r in res[side]])
+    diff = lambda k: statistics.median([p[k] - q[k] for p, q in zip(res["pol"], res["none"])])
+    print("policy.files=%d" % n)
+    print("policy.runs=%d" % a.runs)
+    print("policy.policies=%d" % npol)
+    for side in ("none", "pol"):
+        for k in ("total", "push", "after", "ref_to_first", "append", "last_to_seen", "readout"):
+            print("policy.%s_%s_ms=%.0f" % (side, k, med(side, k) * 1000))
+        print("policy.%s_samples_ms=%s" % (side, ",".join("%.0f" % (r["total"] * 1000) for r in res[side])))
+        print("policy.%s_ev_bytes=%.0f" % (side, med(side, "ev_bytes")))
+    # paired per round (the two pushes of a round ran back to back)
+    print("policy.added_us=%.1f" % (diff("total") / n * 1e6))
+    print("policy.added_push_us=%.1f" % (diff("push") / n * 1e6))
+    print("policy.added_after_us=%.1f" % (diff("after") / n * 1e6))
+    print("policy.added_ref_to_first_us=%.1f" % (diff("ref_to_first") / n * 1e6))
+    print("policy.added_append_us=%.1f" % (diff("append") / n * 1e6))
+    print("policy.added_last_to_seen_us=%.1f" % (diff("last_to_seen") / n * 1e6))
+    print("policy.added_samples_us=%s" % ",".join(
+        "%.0f" % ((p["total"] - q["total"]) / n * 1e6) for p, q in zip(res["pol"], res["none"])))
+    print("policy.ratio=%.3f" % statistics.median([p["total"] / q["total"] for p, q in zip(res["pol"], res["none"])]))
+    print("policy.step_s=%.1f" % (time.perf_counter() - t_step))
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -892,9 +1087,25 @@ def main():
     w.add_argument("--timeout", type=int, default=60)
     w.add_argument("--events-server", required=True)
     w.add_argument("--token", required=True)
+    q = sub.add_parser("policy")
+    q.add_argument("--work", required=True)
+    q.add_argument("--files", type=int, default=1000)
+    q.add_argument("--runs", type=int, default=7)
+    q.add_argument("--warmup", type=int, default=1)
+    q.add_argument("--poll", type=float, default=0.01)
+    q.add_argument("--timeout", type=int, default=120)
+    q.add_argument("--ns-none", required=True)
+    q.add_argument("--ns-pol", required=True)
+    q.add_argument("--repo-prefix", default="cat")
+    q.add_argument("--git-base", required=True)
+    q.add_argument("--events-server", required=True)
+    q.add_argument("--token", required=True)
+    f = sub.add_parser("policyfiles")
+    f.add_argument("--out", required=True)
     a = ap.parse_args()
     {"push": cmd_push, "burst": cmd_burst, "sse": cmd_sse,
-     "validate": cmd_validate, "catalog": cmd_catalog, "apiwrite": cmd_apiwrite}[a.cmd](a)
+     "validate": cmd_validate, "catalog": cmd_catalog, "apiwrite": cmd_apiwrite,
+     "policy": cmd_policy, "policyfiles": cmd_policyfiles}[a.cmd](a)
 
 
 if __name__ == "__main__":

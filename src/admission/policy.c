@@ -27,6 +27,7 @@ struct gs_adm_policy {
 	unsigned kinds;       /* bit per kind (POL_KINDS) */
 	unsigned ops;         /* bit per operation; all when unset */
 	int deny, warn, audit;
+	char actions[32];     /* "Deny", "Warn,Audit", ... (formatted once) */
 	gs_cel_program **conds;
 	size_t nconds;
 	pol_validation *vals;
@@ -96,6 +97,9 @@ static int pol_match(gs_adm_policy *p, const json_t *spec, gs_error *err)
 	}
 	if (!p->deny && !p->warn && !p->audit)
 		return gs_error_set(err, GS_EINVALID, "admission", "policy %s: validationActions is empty", p->name);
+	snprintf(p->actions, sizeof(p->actions), "%s%s%s%s%s", p->deny ? "Deny" : "",
+		 p->deny && (p->warn || p->audit) ? "," : "", p->warn ? "Warn" : "", p->warn && p->audit ? "," : "",
+		 p->audit ? "Audit" : "");
 	return 0;
 }
 
@@ -181,12 +185,6 @@ static void pol_message(const pol_validation *v, json_t *const *vars, char *out,
 		snprintf(out, n, "failed expression: %s", v->expr_text);
 }
 
-static void pol_actions(const gs_adm_policy *p, char *out, size_t n)
-{
-	snprintf(out, n, "%s%s%s%s%s", p->deny ? "Deny" : "", p->deny && (p->warn || p->audit) ? "," : "",
-		 p->warn ? "Warn" : "", p->warn && p->audit ? "," : "", p->audit ? "Audit" : "");
-}
-
 /* An evaluation error: with Ignore it is only recorded. 1 when it fails
  * the policy. */
 static int pol_error(const gs_adm_policy *p, const char *what, const gs_cel_error *cerr, gs_adm_policy_result *r)
@@ -220,7 +218,7 @@ void gs_adm_policy_eval(const gs_adm_policy *p, const char *kind, const char *op
 			return; /* does not apply */
 	}
 	r->matched = 1;
-	pol_actions(p, r->actions, sizeof(r->actions));
+	memcpy(r->actions, p->actions, sizeof(r->actions));
 	for (size_t i = 0; i < p->nvals && !r->failed; i++) {
 		const pol_validation *v = &p->vals[i];
 		gs_cel_error cerr;

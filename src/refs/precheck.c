@@ -30,6 +30,7 @@ typedef struct precheck_ctx {
 	gs_error *err;
 	int failed;
 	const gs_policyset *pols;
+	const char *user, *role;
 	int on_draft;    /* the ref being checked is the draft branch */
 	size_t nnotes;
 } precheck_ctx;
@@ -87,8 +88,8 @@ static void precheck_policies(precheck_ctx *c, const gs_tree_change *ch, const g
 		return;
 	object = json_pack("{s:s, s:s, s:{s:s, s:s, s:O}, s:O}", "apiVersion", res->api_version, "kind", res->kind,
 			   "metadata", "name", res->name, "namespace", res->ns, "labels", res->labels, "spec", res->spec);
-	request = json_pack("{s:s, s:{s:s, s:[]}, s:s, s:b}", "operation", op, "user", "name", "", "roles", "origin",
-			    "git", "dryRun", 0);
+	request = json_pack("{s:s, s:{s:s, s:[s]}, s:s, s:b}", "operation", op, "user", "name", c->user ? c->user : "",
+			    "roles", c->role ? c->role : "", "origin", "git", "dryRun", 0);
 	for (size_t i = 0; i < c->pols->n && c->nnotes < PRECHECK_MAX_LINES; i++) {
 		gs_adm_policy_result pr;
 		gs_adm_policy_eval(c->pols->v[i], res->kind, op, object, NULL, request, &pr);
@@ -169,8 +170,8 @@ static int precheck_file(const gs_tree_change *ch, void *payload)
 }
 
 int gs_precheck_run(gs_gitrepo *git, const gs_repo_info *repo, const char *draft_branch, gs_catalog_depth depth,
-		    const gs_policyset *pols, const gs_ref_update *u, size_t n, gs_precheck_result *res,
-		    gs_error *err)
+		    const gs_policyset *pols, const char *user, const char *role, const gs_ref_update *u, size_t n,
+		    gs_precheck_result *res, gs_error *err)
 {
 	precheck_ctx c;
 	memset(&c, 0, sizeof(c));
@@ -181,6 +182,8 @@ int gs_precheck_run(gs_gitrepo *git, const gs_repo_info *repo, const char *draft
 	c.budget = PRECHECK_ERRORS_BUDGET;
 	c.err = err;
 	c.pols = pols;
+	c.user = user;
+	c.role = role;
 	for (size_t i = 0; i < n; i++) {
 		char base[41];
 		int error;

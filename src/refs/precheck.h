@@ -37,13 +37,14 @@ typedef struct gs_precheck_result {
 void gs_precheck_result_init(gs_precheck_result *res);
 void gs_precheck_result_release(gs_precheck_result *res);
 
-/* pols (may be NULL): the namespace's policies; valid files the push
+/* pols (may be NULL): the namespace's policies, evaluated as user with
+ * role (request.user) on the valid files the push
  * brings to the draft branch are previewed against them (Warn results
  * and would-be denials go to res->notes: admission proper happens
  * after the push, in the catalog worker). */
 int gs_precheck_run(gs_gitrepo *git, const gs_repo_info *repo, const char *draft_branch, gs_catalog_depth depth,
-		    const gs_policyset *pols, const gs_ref_update *u, size_t n, gs_precheck_result *res,
-		    gs_error *err);
+		    const gs_policyset *pols, const char *user, const char *role, const gs_ref_update *u, size_t n,
+		    gs_precheck_result *res, gs_error *err);
 
 /* Formats one record as `path:line: field: message [code]`. */
 void gs_precheck_format(gs_buf *out, const char *path, const gs_cat_error *e);

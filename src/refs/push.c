@@ -869,7 +869,8 @@ static int prerecv_catalog(gs_refs *r, const refs_session *s, const gs_repo_sett
 	gs_precheck_result_init(&res);
 	if ((!*git && prerecv_open(r, s, quarantine, git) < 0) ||
 	    gs_precheck_run(*git, &s->repo, set->draft_branch, set->schema_pre_receive ? GS_CATALOG_FULL : GS_CATALOG_STRUCTURAL,
-			    have_pols ? &pols : NULL, u, n, &res, &err) < 0) {
+			    have_pols ? &pols : NULL, s->who.user, gs_role_name(gs_principal_role(&s->who, s->repo.ns)), u,
+			    n, &res, &err) < 0) {
 		/* fail closed: what cannot be checked is not accepted */
 		*code = "catalog_check_failed";
 		snprintf(reason, reason_size, "the pushed catalog files could not be read: %s", err.msg);

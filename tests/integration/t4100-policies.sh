@@ -159,6 +159,17 @@ test_expect_success 'Git and API writes get the same policy verdict' '
 	jq -e ".allowed == false and (.warnings | length) == 1" git.verdict
 '
 
+test_expect_success 'request.user is the pusher, in the pre-receive preview as in admission' '
+	policy who-warn Warn Fail "true" "!(request.user.name == \x27wes\x27 && \x27writer\x27 in request.user.roles)" "wes is watched" >sys/policies/who.md &&
+	push_sys who &&
+	git -C cat pull -q --rebase "$CAT" main &&
+	product watched Short "team: a" >cat/products/watched.md &&
+	push_cat watched &&
+	grep "remote: gitstore: warning: products/watched.md: policy who-warn: wes is watched" push.out &&
+	verdict watched | jq -e ".warnings | index(\"who-warn: wes is watched\") != null" &&
+	git -C sys rm -q policies/who.md && push_sys "drop who"
+'
+
 test_expect_success 'dry-run review reports the policies too' '
 	curl -s -H "Authorization: Bearer $WRITER" -H "Content-Type: text/markdown" --data-binary @via-api.md \
 		"$GITSTORE_URL/api/v1/admission/review?repo=shop/catalog" >review.json &&
