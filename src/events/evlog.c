@@ -16,6 +16,8 @@
 
 #include "limits.h"
 #include "store/db_internal.h"
+#include "util/alloc.h"
+#include "util/buf.h"
 #include "util/hash.h"
 #include "util/time.h"
 
@@ -70,65 +72,147 @@ int gs_evlog_head(gs_db *db, int64_t *out, gs_error *err)
 	return error < 0 ? error : 0;
 }
 
-/* Builds the structured-mode CloudEvent (DESIGN 4). */
-static char *evlog_envelope(const gs_event_spec *ev, int64_t logseq, int64_t seq, int64_t now_ms)
+/* Appends s as a JSON string. Most envelope values (ids, times, names)
+ * need no escaping and are copied; anything else is escaped by jansson. */
+static void evlog_add_str(gs_buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	json_t *j;
+	char *text;
+	while (*p && *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+		p++;
+	if (!*p) {
+		gs_buf_adds(b, "\"", NULL);
+		gs_buf_add(b, s ? s : "", (size_t)(p - (const unsigned char *)(s ? s : "")), NULL);
+		gs_buf_adds(b, "\"", NULL);
+		return;
+	}
+	j = json_string(s);
+	text = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	gs_buf_adds(b, text ? text : "\"\"", NULL);
+	free(text);
+	json_decref(j);
+}
+
+static void evlog_add_member(gs_buf *b, const char *key, const char *value)
+{
+	gs_buf_adds(b, ",\"", NULL);
+	gs_buf_adds(b, key, NULL);
+	gs_buf_adds(b, "\":", NULL);
+	evlog_add_str(b, value);
+}
+
+static int evlog_dump_cb(const char *buffer, size_t size, void *data)
+{
+	return gs_buf_add(data, buffer, size, NULL) < 0 ? -1 : 0;
+}
+
+/* Builds the structured-mode CloudEvent (DESIGN 4) into b (reset first;
+ * one buffer serves a whole batch). The envelope is written as text
+ * around the data's one dump: building it as a jansson tree, and a fresh
+ * buffer per event, cost more than the append itself. */
+static int evlog_envelope(gs_buf *b, const gs_event_spec *ev, int64_t logseq, int64_t seq, int64_t now_ms)
 {
 	char ts[40], seqs[24], type[128], source[96];
-	json_t *env = json_object(), *data = json_deep_copy(ev->data ? ev->data : json_object());
-	json_t *repo = json_object();
-	char *text;
+	size_t data_at;
 
+	if (ev->data && !json_is_object(ev->data))
+		return -1;
+	gs_buf_reset(b);
 	gs_time_fmt_rfc3339(now_ms, ts, sizeof(ts));
 	snprintf(seqs, sizeof(seqs), "%020lld", (long long)seq);
 	snprintf(type, sizeof(type), GS_EVENT_TYPE_PREFIX "%s.v1", ev->type);
 	snprintf(source, sizeof(source), "/gitstore/repositories/%s", ev->repo->uid);
-	json_object_set_new(repo, "uid", json_string(ev->repo->uid));
-	json_object_set_new(repo, "namespace", json_string(ev->repo->ns));
-	json_object_set_new(repo, "name", json_string(ev->repo->name));
-	json_object_set_new(data, "repository", repo);
-
-	json_object_set_new(env, "specversion", json_string("1.0"));
-	json_object_set_new(env, "id", json_string(ev->id));
-	json_object_set_new(env, "source", json_string(source));
-	json_object_set_new(env, "type", json_string(type));
-	json_object_set_new(env, "subject", json_string(ev->subject));
-	json_object_set_new(env, "time", json_string(ts));
-	json_object_set_new(env, "datacontenttype", json_string("application/json"));
-	json_object_set_new(env, "sequence", json_string(seqs));
-	json_object_set_new(env, "logseq", json_integer(logseq));
+	gs_buf_adds(b, "{\"specversion\":\"1.0\"", NULL);
+	evlog_add_member(b, "id", ev->id);
+	evlog_add_member(b, "source", source);
+	evlog_add_member(b, "type", type);
+	evlog_add_member(b, "subject", ev->subject);
+	evlog_add_member(b, "time", ts);
+	evlog_add_member(b, "datacontenttype", "application/json");
+	evlog_add_member(b, "sequence", seqs);
+	gs_buf_printf(b, NULL, ",\"logseq\":%lld", (long long)logseq);
 	if (ev->correlation)
-		json_object_set_new(env, "correlationid", json_string(ev->correlation));
+		evlog_add_member(b, "correlationid", ev->correlation);
 	if (ev->causation)
-		json_object_set_new(env, "causationid", json_string(ev->causation));
-	json_object_set_new(env, "data", data);
-	text = json_dumps(env, JSON_COMPACT);
-	json_decref(env);
-	return text;
+		evlog_add_member(b, "causationid", ev->causation);
+	/* data with data.repository added last: "{...}" -> "{...,"repository":{...}}" */
+	gs_buf_adds(b, ",\"data\":", NULL);
+	data_at = b->len;
+	if (!ev->data)
+		gs_buf_adds(b, "{}", NULL);
+	else if (json_dump_callback(ev->data, evlog_dump_cb, b, JSON_COMPACT) < 0)
+		return -1;
+	b->len--; /* the closing brace */
+	gs_buf_adds(b, b->len - data_at > 1 ? ",\"repository\":{\"uid\":" : "\"repository\":{\"uid\":", NULL);
+	evlog_add_str(b, ev->repo->uid);
+	evlog_add_member(b, "namespace", ev->repo->ns);
+	evlog_add_member(b, "name", ev->repo->name);
+	return gs_buf_adds(b, "}}}", NULL) < 0 ? -1 : 0;
 }
 
-static int evlog_append_one(gs_db *db, const gs_event_spec *ev, int64_t *head, int *added, gs_error *err)
+/* The per-repository sequence of a batch: read once per repository run,
+ * written back when the batch moves to another repository or ends. */
+typedef struct evlog_seq {
+	char repo_uid[40];
+	int64_t seq;
+	int dirty;
+} evlog_seq;
+
+static int evlog_seq_flush(gs_db *db, evlog_seq *s, gs_error *err)
+{
+	sqlite3_stmt *st;
+	int error, rc;
+	if (!s->dirty)
+		return 0;
+	if ((error = gs_db__prepare(db, &st, SQL_REPO_SEQ_SET, err)) < 0)
+		return error;
+	gs_db__bind_text(st, 1, s->repo_uid);
+	sqlite3_bind_int64(st, 2, s->seq);
+	rc = sqlite3_step(st);
+	gs_db__done(st);
+	if (rc != SQLITE_DONE)
+		return gs_db__error(err, db, rc, "repository sequence");
+	s->dirty = 0;
+	return 0;
+}
+
+static int evlog_seq_next(gs_db *db, evlog_seq *s, const char *repo_uid, int64_t *out, gs_error *err)
+{
+	int error;
+	if (strcmp(s->repo_uid, repo_uid) != 0) {
+		if ((error = evlog_seq_flush(db, s, err)) < 0)
+			return error;
+		snprintf(s->repo_uid, sizeof(s->repo_uid), "%s", repo_uid);
+		if ((error = evlog_int_query(db, SQL_REPO_SEQ, repo_uid, &s->seq, err)) < 0) {
+			s->repo_uid[0] = 0;
+			return error;
+		}
+	}
+	*out = ++s->seq;
+	s->dirty = 1;
+	return 0;
+}
+
+static int evlog_append_one(gs_db *db, const gs_event_spec *ev, int64_t *head, evlog_seq *seqs, gs_buf *json,
+			    int *added, gs_error *err)
 {
 	sqlite3_stmt *st;
 	int64_t seq = 0, now = gs_time_now_ms();
-	char *json = NULL;
 	int error, rc;
 
 	*added = 0;
 	if ((error = gs_evlog_exists(db, ev->id, err)) != 0)
 		return error < 0 ? error : 0; /* duplicate: dropped, no number used */
-	if ((error = evlog_int_query(db, SQL_REPO_SEQ, ev->repo->uid, &seq, err)) < 0)
+	if ((error = evlog_seq_next(db, seqs, ev->repo->uid, &seq, err)) < 0)
 		return error;
-	seq++;
-	json = evlog_envelope(ev, *head + 1, seq, now);
-	if (!json)
+	if (evlog_envelope(json, ev, *head + 1, seq, now) < 0)
 		return gs_error_set(err, GS_ERROR, "events", "cannot serialise %s event", ev->type);
-	if (strlen(json) > GS_MAX_EVENT_BYTES) {
-		error = gs_error_set(err, GS_ELIMIT, "events", "%s event of %zu bytes exceeds %d", ev->type,
-				     strlen(json), GS_MAX_EVENT_BYTES);
-		goto out;
-	}
+	if (json->len > GS_MAX_EVENT_BYTES)
+		return gs_error_set(err, GS_ELIMIT, "events", "%s event of %zu bytes exceeds %d", ev->type, json->len,
+				    GS_MAX_EVENT_BYTES);
 	if ((error = gs_db__prepare(db, &st, SQL_INSERT, err)) < 0)
-		goto out;
+		return error;
 	sqlite3_bind_int64(st, 1, *head + 1);
 	gs_db__bind_text(st, 2, ev->id);
 	gs_db__bind_text(st, 3, ev->repo->uid);
@@ -137,28 +221,14 @@ static int evlog_append_one(gs_db *db, const gs_event_spec *ev, int64_t *head, i
 	gs_db__bind_text(st, 6, ev->type);
 	gs_db__bind_text(st, 7, ev->correlation);
 	sqlite3_bind_int64(st, 8, now);
-	gs_db__bind_text(st, 9, json);
+	sqlite3_bind_text(st, 9, json->ptr, (int)json->len, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	gs_db__done(st);
-	if (rc != SQLITE_DONE) {
-		error = gs_db__error(err, db, rc, "append event");
-		goto out;
-	}
-	if ((error = gs_db__prepare(db, &st, SQL_REPO_SEQ_SET, err)) < 0)
-		goto out;
-	gs_db__bind_text(st, 1, ev->repo->uid);
-	sqlite3_bind_int64(st, 2, seq);
-	rc = sqlite3_step(st);
-	gs_db__done(st);
-	if (rc != SQLITE_DONE) {
-		error = gs_db__error(err, db, rc, "repository sequence");
-		goto out;
-	}
+	if (rc != SQLITE_DONE)
+		return gs_db__error(err, db, rc, "append event");
 	(*head)++;
 	*added = 1;
-out:
-	free(json);
-	return error;
+	return 0;
 }
 
 int gs_evlog_append_tx(gs_db *db, const gs_event_spec *evs, size_t n, int *added_flags, size_t *appended,
@@ -166,22 +236,32 @@ int gs_evlog_append_tx(gs_db *db, const gs_event_spec *evs, size_t n, int *added
 {
 	int64_t head = 0;
 	size_t count = 0;
+	evlog_seq seqs;
+	gs_buf json;
 	int error;
+	memset(&seqs, 0, sizeof(seqs));
+	/* not bounded here: an event over GS_MAX_EVENT_BYTES is refused, with
+	 * its size, once its envelope is built */
+	gs_buf_init(&json, (size_t)1 << 30);
 	if ((error = gs_evlog_head(db, &head, err)) < 0)
-		return error;
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		int added;
-		if ((error = evlog_append_one(db, &evs[i], &head, &added, err)) < 0)
-			return error;
+		if ((error = evlog_append_one(db, &evs[i], &head, &seqs, &json, &added, err)) < 0)
+			goto out;
 		if (added_flags)
 			added_flags[i] = added;
 		count += (size_t)added;
 	}
+	if ((error = evlog_seq_flush(db, &seqs, err)) < 0)
+		goto out;
 	if (appended)
 		*appended = count;
 	if (last_logseq)
 		*last_logseq = head;
-	return 0;
+out:
+	gs_buf_release(&json);
+	return error;
 }
 
 int gs_evlog_append(gs_db *db, const gs_event_spec *evs, size_t n, size_t *appended, int64_t *last_logseq,

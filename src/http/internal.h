@@ -104,7 +104,9 @@ MHD_Result_t gs_resapi_handle(gs_req *req, const char *url);
  * "namespaces". */
 const char *gs_resapi__kind(const char *plural, size_t len);
 /* A stored row as the API shows it (new reference). */
-json_t *gs_resapi__object(const struct gs_resrow *r);
+/* The draft resource as the admin API shows it: the stored row, with the
+ * publication state read from db's published view. */
+json_t *gs_resapi__object(gs_db *db, const struct gs_resrow *r);
 
 /* storefront.c */
 MHD_Result_t gs_storefront_handle(gs_req *req, const char *url, const char *method);

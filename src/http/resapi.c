@@ -13,6 +13,7 @@
 
 #include "http/internal.h"
 #include "limits.h"
+#include "store/pubstore.h"
 #include "store/resstore.h"
 #include "util/labelsel.h"
 #include "util/str.h"
@@ -47,7 +48,56 @@ static json_t *load_or(const char *text, json_t *fallback)
 	return j;
 }
 
-json_t *gs_resapi__object(const gs_resrow *r)
+/* The Published condition and the phase, from the published view. */
+static void add_publication(json_t *st, const gs_resrow *r, const gs_pubstate *p)
+{
+	json_t *conds = json_object_get(st, "conditions");
+	char since[40], msg[1100];
+	int published = p->state == GS_PUB_PUBLISHED;
+	json_object_set_new(st, "phase", json_string(published && p->generation > 0 && p->generation == r->generation
+							     ? "published"
+							     : "draft"));
+	if (published) {
+		json_object_set_new(st, "publishedGeneration", json_integer(p->generation));
+		json_object_set_new(st, "publishedRelease",
+				    json_pack("{s:s, s:s}", "ref", p->release_ref, "commitSha", p->release_commit));
+	}
+	if (p->state == GS_PUB_NEVER)
+		return;
+	if (!json_is_array(conds)) {
+		conds = json_array();
+		json_object_set_new(st, "conditions", conds);
+	}
+	gs_time_fmt_rfc3339(p->since_ms, since, sizeof(since));
+	snprintf(msg, sizeof(msg), published ? "published by release %s" : "not in the current release",
+		 p->release_ref);
+	json_array_append_new(conds, json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "type", "Published", "status",
+					       published ? "True" : "False", "observedGeneration",
+					       (json_int_t)r->generation, "lastTransitionTime", since, "reason",
+					       published ? "Published" : "NotPublished", "message", msg));
+}
+
+/* .status: the stored one (admission's conditions) with the phase first
+ * and the publication state of the published view. */
+static json_t *status_of(gs_db *db, const gs_resrow *r)
+{
+	json_t *stored = load_or(r->status, json_object()), *st = json_object();
+	gs_pubstate p;
+	gs_error err = GS_ERROR_INIT;
+	const char *key;
+	json_t *v;
+	if (gs_pubstore_state(db, r->ns, r->kind, r->name, &p, &err) < 0)
+		memset(&p, 0, sizeof(p)); /* shown as never published; the next read has it */
+	json_object_set_new(st, "phase", json_string("draft"));
+	json_object_foreach(stored, key, v) {
+		json_object_set(st, key, v);
+	}
+	json_decref(stored);
+	add_publication(st, r, &p);
+	return st;
+}
+
+json_t *gs_resapi__object(gs_db *db, const gs_resrow *r)
 {
 	char created[40];
 	char rv[24];
@@ -60,7 +110,7 @@ json_t *gs_resapi__object(const gs_resrow *r)
 		       "creationTimestamp", created, "revision", r->revision, "sourcePath", r->path);
 	return json_pack("{s:s, s:s, s:o, s:o, s:s%, s:o}", "apiVersion", r->api_version, "kind", r->kind, "metadata", md,
 			 "spec", load_or(r->spec, json_object()), "body", r->body, r->body_len, "status",
-			 load_or(r->status, json_object()));
+			 status_of(db, r));
 }
 
 static MHD_Result_t send_json(gs_req *req, unsigned status, json_t *j)
@@ -75,6 +125,7 @@ static MHD_Result_t send_json(gs_req *req, unsigned status, json_t *j)
 typedef struct list_ctx {
 	json_t *items;
 	gs_labelsel *sel;
+	gs_db *db;
 	int want;
 	int admin;
 	char last[64];
@@ -93,7 +144,7 @@ static int list_row(const gs_resrow *r, void *payload)
 			json_decref(labels);
 			return 1;
 		}
-		json_array_append_new(c->items, gs_resapi__object(r));
+		json_array_append_new(c->items, gs_resapi__object(c->db, r));
 	}
 	json_decref(labels);
 	return 0;
@@ -127,6 +178,7 @@ static MHD_Result_t resapi_list(gs_req *req, const char *ns, const char *kind)
 	c.items = json_array();
 	snprintf(after, sizeof(after), "%s", cont ? cont : "");
 	db = gs_dbpool_get(req->h->ctx.pool);
+	c.db = db;
 	/* a selector filters after the query: read in chunks until the page
 	 * is full or the rows run out */
 	for (;;) {
@@ -169,15 +221,18 @@ static MHD_Result_t resapi_get(gs_req *req, const char *ns, const char *kind, co
 		return gs_http__send_error(req->conn, 404, "not_found", "resource not found");
 	db = gs_dbpool_get(req->h->ctx.pool);
 	error = gs_resstore_get(db, ns, kind, name, &r, &err);
-	gs_dbpool_put(req->h->ctx.pool, db);
 	if (error == GS_ENOTFOUND || (error == 0 && !r.admitted && !gs_principal_can(&req->who, ns, GS_ROLE_ADMIN))) {
 		if (error == 0)
 			gs_resrow_release(&r);
+		gs_dbpool_put(req->h->ctx.pool, db);
 		return gs_http__send_error(req->conn, 404, "not_found", "resource not found");
 	}
-	if (error < 0)
+	if (error < 0) {
+		gs_dbpool_put(req->h->ctx.pool, db);
 		return gs_http__send_error(req->conn, 503, "unavailable", err.msg);
-	ret = send_json(req, 200, gs_resapi__object(&r));
+	}
+	ret = send_json(req, 200, gs_resapi__object(db, &r));
+	gs_dbpool_put(req->h->ctx.pool, db);
 	gs_resrow_release(&r);
 	return ret;
 }

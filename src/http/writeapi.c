@@ -101,7 +101,7 @@ static json_t *stored_resource(gs_req *req, const wr_target *t, int64_t *rv)
 	json_t *obj = NULL;
 	gs_db *db = gs_dbpool_get(req->h->ctx.pool);
 	if (gs_resstore_get(db, t->ns, t->kind, t->name, &row, &err) == 0) {
-		obj = gs_resapi__object(&row);
+		obj = gs_resapi__object(db, &row);
 		*rv = row.resource_version;
 		gs_resrow_release(&row);
 	}

@@ -613,15 +613,12 @@ static const char *branch_short(const char *ref)
 	return gs_str_has_prefix(ref, "refs/heads/") ? ref + 11 : ref;
 }
 
-/* .status for a draft resource (DESIGN 7): phase, AdmissionAccepted
- * condition (lastTransitionTime kept while the status does not flip),
- * observedGeneration and, when the latest version failed,
- * admissionFailure. */
-/* .status for a draft resource (DESIGN 7): phase, AdmissionAccepted and
+/* The stored .status of a draft resource (DESIGN 7): AdmissionAccepted and
  * the built-in checks' conditions (lastTransitionTime kept while a
  * condition does not flip), observedGeneration and, when the latest
  * version was denied, admissionFailure. adm may be NULL (a file that did
- * not parse: denied with errs). */
+ * not parse: denied with errs). The phase and the Published condition are
+ * not stored: the API adds them from the published view when it reads. */
 static const char *old_transition(json_t *old, const char *type, const char *status)
 {
 	size_t i;
@@ -659,23 +656,6 @@ static char *status_text(const char *old_status, int64_t generation, const gs_ad
 	for (int i = 0; adm && i < adm->nconds; i++)
 		json_array_append_new(conds, condition(old, adm->conds[i].type, adm->conds[i].status, generation,
 						       adm->conds[i].reason, adm->conds[i].message, now));
-	/* publication is the lifecycle controller's: keep it, and the phase
-	 * says whether this generation is the published one */
-	{
-		json_t *pg = json_object_get(old, "publishedGeneration"), *c;
-		size_t k;
-		json_int_t pgen = json_integer_value(pg);
-		json_object_set_new(st, "phase", json_string(pg && pgen > 0 && pgen == generation ? "published" : "draft"));
-		if (pg) {
-			json_object_set(st, "publishedGeneration", pg);
-			json_object_set(st, "publishedRelease", json_object_get(old, "publishedRelease"));
-		}
-		json_array_foreach(json_object_get(old, "conditions"), k, c) {
-			const char *t = json_string_value(json_object_get(c, "type"));
-			if (t && strcmp(t, "Published") == 0)
-				json_array_append(conds, c);
-		}
-	}
 	json_object_set_new(st, "observedGeneration", json_integer(generation));
 	json_object_set_new(st, "conditions", conds);
 	if (!accepted) {

@@ -126,23 +126,12 @@ typedef struct lc_apply {
 	const gs_release *target; /* NULL: empty view */
 	const char *causation;
 	lc_out *out;
-	json_t *old;     /* "Kind/name" -> {hash, uid, generation} of the view before */
-	json_t *touched; /* "Kind/name" -> true */
+	gs_pubrow *rest;          /* rows of the old view not in the target */
+	size_t nrest, caprest;
 	gs_error *err;
 	int error;
-	char now_ms_text[32];
+	int64_t now_ms;
 } lc_apply;
-
-static int lc_old_cb(const gs_pubrow *r, void *payload)
-{
-	lc_apply *a = payload;
-	char key[128];
-	snprintf(key, sizeof(key), "%s/%s", r->kind, r->name);
-	json_object_set_new(a->old, key, json_pack("{s:s, s:s, s:I, s:s, s:s}", "hash", r->content_hash, "uid", r->uid,
-						   "generation", (json_int_t)r->generation, "ns", r->ns, "apiVersion",
-						   r->api_version));
-	return 0;
-}
 
 static json_t *lc_resource(const char *api_version, const char *kind, const char *ns, const char *name, const char *uid)
 {
@@ -155,51 +144,43 @@ static json_t *lc_release_json(const gs_release *r)
 	return r ? json_pack("{s:s, s:s}", "ref", r->ref, "commitSha", r->commit) : json_null();
 }
 
-/* The published copy of one snapshot row: uid and generation. */
-static void lc_identity(lc_apply *a, const gs_pubrow *snap, json_t *old, gs_pubrow *pub)
+/* The published copy of one snapshot row: uid, generation, since. */
+static void lc_identity(const gs_snapjoin *j, int64_t now_ms, gs_pubrow *pub)
 {
-	gs_resrow draft;
-	gs_error ignore = GS_ERROR_INIT;
-	int has_draft = gs_resstore_get(a->db, snap->ns, snap->kind, snap->name, &draft, &ignore) == 0;
-	const char *old_uid = json_string_value(json_object_get(old, "uid"));
-	if (old_uid)
-		snprintf(pub->uid, sizeof(pub->uid), "%s", old_uid);
-	else if (has_draft)
-		snprintf(pub->uid, sizeof(pub->uid), "%s", draft.uid);
+	if (j->has_pub)
+		snprintf(pub->uid, sizeof(pub->uid), "%s", j->pub_uid);
+	else if (j->has_draft)
+		snprintf(pub->uid, sizeof(pub->uid), "%s", j->draft_uid);
 	else
 		gs_uuid_v7(pub->uid, NULL);
 	/* publishedGeneration: the draft generation this content is; else the
 	 * one it already had; 0 when the draft never held it as admitted */
-	if (has_draft && draft.admitted && strcmp(draft.content_hash, snap->content_hash) == 0)
-		pub->generation = draft.generation;
-	else if (old && strcmp(json_string_value(json_object_get(old, "hash")), snap->content_hash) == 0)
-		pub->generation = json_integer_value(json_object_get(old, "generation"));
+	if (j->has_draft && j->draft_admitted && strcmp(j->draft_hash, j->snap.content_hash) == 0)
+		pub->generation = j->draft_generation;
+	else if (j->has_pub && strcmp(j->pub_hash, j->snap.content_hash) == 0)
+		pub->generation = j->pub_generation;
 	else
 		pub->generation = 0;
-	if (has_draft)
-		gs_resrow_release(&draft);
+	pub->since_ms = j->has_pub ? j->pub_since_ms : now_ms;
 }
 
-static int lc_publish_cb(const gs_pubrow *snap, void *payload)
+static int lc_publish_cb(const gs_snapjoin *j, void *payload)
 {
 	lc_apply *a = payload;
-	char key[128], subject[256];
-	json_t *old, *data;
+	const gs_pubrow *snap = &j->snap;
+	char subject[256];
+	json_t *data;
 	gs_pubrow pub;
-	int changed;
+	/* decided before the write below changes the joined row */
+	int changed = !j->has_pub || strcmp(j->pub_hash, snap->content_hash) != 0;
 
-	snprintf(key, sizeof(key), "%s/%s", snap->kind, snap->name);
-	json_object_set_new(a->touched, key, json_true());
-	old = json_object_get(a->old, key);
-	changed = !old || strcmp(json_string_value(json_object_get(old, "hash")), snap->content_hash) != 0;
 	pub = *snap; /* shallow: strings stay the snapshot's */
-	lc_identity(a, snap, old, &pub);
+	lc_identity(j, a->now_ms, &pub);
 	pub.release_ref = (char *)a->target->ref;
 	snprintf(pub.release_commit, sizeof(pub.release_commit), "%s", a->target->commit);
-	pub.published_ms = gs_time_now_ms();
+	pub.published_ms = a->now_ms;
 	if ((a->error = gs_pubstore_put(a->db, &pub, a->err)) < 0)
 		return 1;
-	json_object_del(a->old, key);
 	if (!changed)
 		return 0;
 	snprintf(subject, sizeof(subject), "%s/%s/%s", snap->kind, snap->ns, snap->name);
@@ -210,113 +191,49 @@ static int lc_publish_cb(const gs_pubrow *snap, void *payload)
 	return 0;
 }
 
-/* What is left of the old view is not in the target: unpublish it. */
-static int lc_unpublish_rest(lc_apply *a)
+/* Collects a row of the old view the target does not have (deleted after
+ * the query, not while it runs). */
+static int lc_rest_cb(const gs_pubrow *r, void *payload)
 {
-	const char *key;
-	json_t *v;
-	json_object_foreach(a->old, key, v) {
-		char kind[32], subject[256];
-		const char *slash = strchr(key, '/'), *ns = json_string_value(json_object_get(v, "ns"));
-		json_t *data;
-		int error;
-		snprintf(kind, sizeof(kind), "%.*s", (int)(slash - key), key);
-		if ((error = gs_pubstore_delete(a->db, ns, kind, slash + 1, a->err)) < 0)
-			return error;
-		json_object_set_new(a->touched, key, json_true());
-		snprintf(subject, sizeof(subject), "%s/%s/%s", kind, ns, slash + 1);
-		data = lc_add(a->out, a->cause, "resource-unpublished", a->causation, subject);
-		json_object_set_new(data, "resource",
-				    lc_resource(json_string_value(json_object_get(v, "apiVersion")), kind, ns, slash + 1,
-						json_string_value(json_object_get(v, "uid"))));
-		json_object_set(data, "generation", json_object_get(v, "generation"));
-		json_object_set_new(data, "release", lc_release_json(a->target));
+	lc_apply *a = payload;
+	gs_pubrow *k;
+	if (a->nrest == a->caprest) {
+		a->caprest = a->caprest ? a->caprest * 2 : 16;
+		a->rest = gs_xrealloc(a->rest, a->caprest * sizeof(*a->rest));
 	}
+	k = &a->rest[a->nrest++];
+	memset(k, 0, sizeof(*k));
+	snprintf(k->ns, sizeof(k->ns), "%s", r->ns);
+	snprintf(k->kind, sizeof(k->kind), "%s", r->kind);
+	snprintf(k->name, sizeof(k->name), "%s", r->name);
+	snprintf(k->uid, sizeof(k->uid), "%s", r->uid);
+	k->api_version = gs_xstrdup(r->api_version);
+	k->generation = r->generation;
 	return 0;
 }
 
-/* .status of the draft row: phase, publishedGeneration, publishedRelease
- * and the Published condition, from the published copy (if any). */
-static int lc_status(lc_apply *a, const char *ns, const char *kind, const char *name)
+/* What is left of the old view is not in the target: unpublish it. */
+static int lc_unpublish_rest(lc_apply *a)
 {
-	gs_resrow draft;
-	gs_pubrow pub;
-	gs_error ignore = GS_ERROR_INIT;
-	int has_pub, error;
-	json_t *st, *conds, *c, *cond;
-	size_t i;
-	char now[40];
-	const char *status, *reason, *ltt = NULL;
-	char msg[256];
-
-	if (gs_resstore_get(a->db, ns, kind, name, &draft, &ignore) != 0)
-		return 0; /* published content without a draft row (deleted from the draft) */
-	has_pub = gs_pubstore_get(a->db, ns, kind, name, &pub, &ignore) == 0;
-	gs_time_now_rfc3339(now, sizeof(now));
-	st = json_loads(draft.status, 0, NULL);
-	if (!st)
-		st = json_object();
-	if (has_pub) {
-		json_object_set_new(st, "publishedGeneration", json_integer(pub.generation));
-		json_object_set_new(st, "publishedRelease",
-				    json_pack("{s:s, s:s}", "ref", pub.release_ref, "commitSha", pub.release_commit));
-	} else {
-		json_object_del(st, "publishedGeneration");
-		json_object_del(st, "publishedRelease");
+	int error;
+	if ((error = gs_pubstore_each_other(a->db, a->cause->repo.uid, a->target ? a->target->ref : NULL,
+					    a->target ? a->target->commit : NULL, lc_rest_cb, a, a->err)) < 0)
+		return error;
+	for (size_t i = 0; i < a->nrest; i++) {
+		const gs_pubrow *r = &a->rest[i];
+		char subject[256];
+		json_t *data;
+		if ((error = gs_pubstore_delete(a->db, r->ns, r->kind, r->name, a->err)) < 0 ||
+		    (error = gs_pubstore_withdrawn_put(a->db, a->cause->repo.uid, r->ns, r->kind, r->name, a->now_ms,
+						       a->err)) < 0)
+			return error;
+		snprintf(subject, sizeof(subject), "%s/%s/%s", r->kind, r->ns, r->name);
+		data = lc_add(a->out, a->cause, "resource-unpublished", a->causation, subject);
+		json_object_set_new(data, "resource", lc_resource(r->api_version, r->kind, r->ns, r->name, r->uid));
+		json_object_set_new(data, "generation", json_integer(r->generation));
+		json_object_set_new(data, "release", lc_release_json(a->target));
 	}
-	json_object_set_new(st, "phase", json_string(has_pub && pub.generation == draft.generation && pub.generation > 0
-							     ? "published"
-							     : "draft"));
-	status = has_pub ? "True" : "False";
-	reason = has_pub ? "Published" : "NotPublished";
-	snprintf(msg, sizeof(msg), has_pub ? "published by release %s" : "not in the current release%s",
-		 has_pub ? pub.release_ref : "");
-	conds = json_object_get(st, "conditions");
-	if (!json_is_array(conds)) {
-		conds = json_array();
-		json_object_set_new(st, "conditions", conds);
-	}
-	json_array_foreach(conds, i, c) {
-		const char *t = json_string_value(json_object_get(c, "type"));
-		if (t && strcmp(t, "Published") == 0) {
-			const char *old = json_string_value(json_object_get(c, "status"));
-			if (old && strcmp(old, status) == 0)
-				ltt = json_string_value(json_object_get(c, "lastTransitionTime"));
-			break;
-		}
-	}
-	cond = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "type", "Published", "status", status, "observedGeneration",
-			 (json_int_t)draft.generation, "lastTransitionTime", ltt ? ltt : now, "reason", reason, "message",
-			 msg);
-	if (i < json_array_size(conds))
-		json_array_set_new(conds, i, cond);
-	else
-		json_array_append_new(conds, cond);
-	free(draft.status);
-	draft.status = json_dumps(st, JSON_COMPACT);
-	draft.resource_version++;
-	draft.updated_ms = gs_time_now_ms();
-	error = gs_resstore_put(a->db, &draft, a->err);
-	json_decref(st);
-	if (has_pub)
-		gs_pubrow_release(&pub);
-	gs_resrow_release(&draft);
-	return error;
-}
-
-static int lc_statuses(lc_apply *a, const char *ns)
-{
-	const char *key;
-	json_t *v;
-	int error = 0;
-	json_object_foreach(a->touched, key, v) {
-		char kind[32];
-		const char *slash = strchr(key, '/');
-		snprintf(kind, sizeof(kind), "%.*s", (int)(slash - key), key);
-		if ((error = lc_status(a, ns, kind, slash + 1)) < 0)
-			break;
-	}
-	return error;
+	return 0;
 }
 
 /* Swaps the repository's view to target (NULL: empty); withdrawn is the
@@ -333,30 +250,29 @@ static int lc_swap(gs_db *db, const lc_cause *c, const gs_release *target, const
 	a.out = out;
 	a.err = err;
 	a.causation = c->id;
-	a.old = json_object();
-	a.touched = json_object();
+	a.now_ms = gs_time_now_ms();
 	if (withdrawn) {
 		json_t *data = lc_add(out, c, "release-withdrawn", c->id, withdrawn->ref);
 		json_object_set_new(data, "release", lc_release_json(withdrawn));
 		json_object_set_new(data, "rolledBackTo", lc_release_json(target));
 		a.causation = out->ids[out->n - 1];
 	}
-	if ((error = gs_pubstore_each_in_repo(db, c->repo.uid, lc_old_cb, &a, err)) < 0)
-		goto out;
 	if (target) {
-		error = gs_pubstore_snapshot_each(db, c->repo.uid, target->commit, lc_publish_cb, &a, err);
+		error = gs_pubstore_snapshot_join(db, c->repo.uid, target->commit, lc_publish_cb, &a, err);
 		if (a.error < 0 || error < 0) {
 			error = a.error < 0 ? a.error : error;
 			goto out;
 		}
 	}
-	if ((error = lc_unpublish_rest(&a)) < 0 || (error = lc_statuses(&a, c->repo.ns)) < 0)
+	if ((error = lc_unpublish_rest(&a)) < 0 ||
+	    (error = gs_pubstore_withdrawn_prune(db, c->repo.uid, err)) < 0)
 		goto out;
 	error = gs_release_current_set(db, c->repo.uid, target, err);
 out:
 	/* causation pointers into out->ids may move while adding: fixed below */
-	json_decref(a.old);
-	json_decref(a.touched);
+	for (size_t i = 0; i < a.nrest; i++)
+		gs_pubrow_release(&a.rest[i]);
+	free(a.rest);
 	return error;
 }
 

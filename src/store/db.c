@@ -18,6 +18,10 @@
 #include "util/alloc.h"
 
 #define DB_STMT_CACHE 96
+/* Page cache per connection (negative: KiB). SQLite's default of 2 MiB
+ * re-reads a 10,000-resource release's pages from the OS while it swaps
+ * the published view; the pool holds a few connections. */
+#define DB_CACHE_PRAGMA "PRAGMA cache_size=-32768;"
 #define DB_BUSY_TIMEOUT_MS 30000
 
 struct gs_db {
@@ -89,6 +93,36 @@ static const char *const MIGRATIONS[] = {
 	"CREATE INDEX published_repo ON published(repo_uid);"
 	"CREATE TABLE release_current(repo_uid TEXT PRIMARY KEY, ref TEXT NOT NULL, commit_sha TEXT NOT NULL,"
 	" event_id TEXT NOT NULL);",
+	/* 5: the published view points at its release snapshot's content
+	 * instead of holding a copy (a swap writes identities, not documents);
+	 * publication state is the published view's, read with the draft (not
+	 * copied into every draft row's status): since when a resource is
+	 * published, and since when it is withdrawn. The lifecycle fields
+	 * older versions stored in resources.status move here. */
+	"CREATE TABLE published5(namespace TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, uid TEXT NOT NULL,"
+	" repo_uid TEXT NOT NULL, api_version TEXT NOT NULL, content_hash TEXT NOT NULL, generation INTEGER NOT NULL,"
+	" release_ref TEXT NOT NULL, release_commit TEXT NOT NULL, published_ms INTEGER NOT NULL,"
+	" since_ms INTEGER NOT NULL, PRIMARY KEY(namespace, kind, name));"
+	"INSERT INTO published5 SELECT namespace, kind, name, uid, repo_uid, api_version, content_hash, generation,"
+	" release_ref, release_commit, published_ms, published_ms FROM published;"
+	"DROP TABLE published;"
+	"ALTER TABLE published5 RENAME TO published;"
+	"CREATE INDEX published_repo ON published(repo_uid);"
+	"CREATE TABLE unpublished(namespace TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,"
+	" repo_uid TEXT NOT NULL, since_ms INTEGER NOT NULL, PRIMARY KEY(namespace, kind, name));"
+	"INSERT INTO unpublished SELECT r.namespace, r.kind, r.name, r.repo_uid, r.updated_ms FROM resources r"
+	" WHERE EXISTS(SELECT 1 FROM json_each(r.status, '$.conditions') c"
+	"  WHERE json_extract(c.value, '$.type') = 'Published' AND json_extract(c.value, '$.status') = 'False');"
+	"UPDATE resources SET status = json_set(json_remove(status, '$.phase', '$.publishedGeneration',"
+	"  '$.publishedRelease'), '$.conditions', (SELECT json_group_array(json(c.value))"
+	"  FROM json_each(resources.status, '$.conditions') c"
+	"  WHERE json_extract(c.value, '$.type') IS NOT 'Published'))"
+	" WHERE json_valid(status);"
+	/* reads of one repository's events after a position (the events API,
+	 * consumers) walk this index; the one on (repo_uid, seq) made SQLite
+	 * sort all of the repository's events for every page */
+	"DROP INDEX events_repo;"
+	"CREATE INDEX events_repo_logseq ON events(repo_uid, logseq);",
 };
 
 sqlite3 *gs_db__handle(gs_db *db) { return db->h; }
@@ -205,6 +239,7 @@ int gs_db_open(gs_db **out, const char *data_dir, gs_error *err)
 	}
 	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	if ((error = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", err)) < 0 ||
+	    (error = db_exec(db, DB_CACHE_PRAGMA, err)) < 0 ||
 	    (error = db_migrate(db, err)) < 0)
 		goto out;
 	*out = db;

@@ -11,6 +11,8 @@
 
 #include "events/evlog.h"
 
+#include "../testdb.h"
+
 typedef struct {
 	int64_t seqs[16];
 	char types[16][32];
@@ -27,32 +29,6 @@ static int collect(int64_t logseq, const char *type, const char *json, void *p)
 	snprintf(s->types[s->n], 32, "%s", type);
 	s->n++;
 	json_decref(ev);
-	return 0;
-}
-
-static char test_dir[64];
-
-static int setup(void **state)
-{
-	gs_db *db = NULL;
-	gs_error err = GS_ERROR_INIT;
-	snprintf(test_dir, sizeof(test_dir), "/tmp/gs-evlog-XXXXXX");
-	assert_non_null(mkdtemp(test_dir));
-	assert_int_equal(gs_db_open(&db, test_dir, &err), 0);
-	state[0] = db;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	const char *files[] = {"gitstore.db", "gitstore.db-wal", "gitstore.db-shm"};
-	char path[128];
-	gs_db_close(state[0]);
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s", test_dir, files[i]);
-		unlink(path);
-	}
-	rmdir(test_dir);
 	return 0;
 }
 
@@ -129,7 +105,7 @@ static void test_evlog__ids_deterministic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_evlog__dedup_no_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evlog__dedup_no_gap, gs_testdb_setup, gs_testdb_teardown),
 		cmocka_unit_test(test_evlog__ids_deterministic),
 	};
 	return cmocka_run_group_tests_name("evlog", tests, NULL, NULL);
