@@ -68,6 +68,31 @@
 #endif
 #define GS_DEFAULT_EVENTS_PAGE 100
 
+/* Durable consumers (events/consumer.h, DESIGN 6). */
+#ifndef GS_MAX_CONSUMERS
+#define GS_MAX_CONSUMERS 256                 /* per daemon, built-ins included */
+#endif
+#define GS_MAX_CONSUMER_NAME 64
+#define GS_MAX_CONSUMER_TYPES 32             /* filter.types entries */
+#ifndef GS_MAX_CONSUMER_PENDING
+#define GS_MAX_CONSUMER_PENDING 10000        /* unsettled per consumer: pulling stops there */
+#endif
+#define GS_MAX_CONSUMER_FETCH 1000           /* events per fetch (?max=) */
+#define GS_MAX_CONSUMER_SETTLE 1000          /* logseqs per ack/nak/term call */
+#define GS_MAX_CONSUMER_FETCH_WAIT_S 60      /* long-poll (?wait=) */
+#define GS_MAX_CONSUMER_ACK_WAIT_S 43200     /* ackWaitSeconds: 1 s .. 12 h */
+#define GS_CONSUMER_DEFAULT_ACK_WAIT_S 30    /* as JetStream's default */
+#define GS_MAX_CONSUMER_DELIVER 1000         /* maxDeliver: 0 (unlimited) .. this */
+#define GS_CONSUMER_DEFAULT_MAX_DELIVER 5
+#define GS_MAX_CONSUMER_NAK_DELAY_S 3600     /* nak delaySeconds */
+#define GS_MAX_CONSUMER_BODY 65536           /* request bodies of the consumer API */
+
+/* Retention (serve --retention-days): events removed per transaction, how
+ * often the pruner runs, and the longest retention accepted. */
+#define GS_PRUNE_BATCH 10000
+#define GS_PRUNE_INTERVAL_S 3600
+#define GS_MAX_RETENTION_DAYS 36500
+
 /* A serialised event; CloudEvents intermediaries must forward 64 KiB. */
 #ifndef GS_MAX_EVENT_BYTES
 #define GS_MAX_EVENT_BYTES (64 * 1024)
@@ -92,6 +117,18 @@
 #endif
 
 /* Heartbeat interval of the SSE stream, milliseconds. */
+/* A live event stream more than GS_SSE_MAX_LAG_EVENTS behind the log
+ * head for GS_SSE_SLOW_MS on end is a client too slow to keep up: it is
+ * disconnected with a final comment (a burst a client drains does not
+ * count). Each stream holds at most one batch in memory regardless. */
+#ifndef GS_SSE_MAX_LAG_EVENTS
+#define GS_SSE_MAX_LAG_EVENTS 10000
+#endif
+#ifndef GS_SSE_SLOW_MS
+#define GS_SSE_SLOW_MS 30000
+#endif
+#define GS_SSE_SNDBUF_BYTES (256 * 1024)  /* kernel send buffer of a stream */
+
 #ifndef GS_SSE_HEARTBEAT_MS
 #define GS_SSE_HEARTBEAT_MS 15000
 #endif

@@ -1,6 +1,8 @@
 /*
  * cli/events.c -- `gitstore events`: print the event log as JSON lines,
- * optionally following the SSE stream (libcurl).
+ * optionally following the SSE stream, or through a durable consumer
+ * (--consumer: fetch, print, then ack, so a restart resumes where the
+ * last printed event was acknowledged) (libcurl).
  * SPDX-License-Identifier: MIT
  */
 #include <curl/curl.h>
@@ -10,6 +12,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "events/consumer.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/str.h"
 
@@ -21,6 +25,7 @@ typedef struct events_opts {
 	int ntypes;
 	long long after;
 	int follow;
+	const char *consumer;
 } events_opts;
 
 typedef struct sse_state {
@@ -167,6 +172,147 @@ static int events_follow(const events_opts *o, long long after)
 	return 0;
 }
 
+/* One request to the server: *status and the body (caller releases). */
+static int cli_request(const events_opts *o, const char *method, const char *path, const char *body, long *status,
+		       gs_buf *out)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char auth[512], *url;
+	CURLcode rc;
+	gs_buf_init(out, 256u * 1024 * 1024);
+	url = gs_xasprintf("%s%s", o->server, path);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", o->token);
+	h = curl_slist_append(h, auth);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	free(url);
+	if (rc != CURLE_OK) {
+		fprintf(stderr, "gitstore: %s: %s\n", o->server, curl_easy_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int cli_http_fail(const char *what, long status, const gs_buf *b)
+{
+	fprintf(stderr, "gitstore: %s: HTTP %ld %s\n", what, status, b->ptr ? b->ptr : "");
+	return 1;
+}
+
+/* Creates the consumer unless it exists (filter from --repo/--type,
+ * starting after --after). */
+static int consumer_ensure(const events_opts *o)
+{
+	char *path = gs_xasprintf("/api/v1/consumers/%s", o->consumer), *text;
+	json_t *types = json_array(), *cfg;
+	gs_buf b;
+	long status = 0;
+	int rc = 0;
+	if (cli_request(o, "GET", path, NULL, &status, &b) < 0) {
+		rc = 1;
+		goto out;
+	}
+	if (status == 200)
+		goto out;
+	if (status != 404) {
+		rc = cli_http_fail("consumer", status, &b);
+		goto out;
+	}
+	gs_buf_release(&b);
+	for (int i = 0; i < o->ntypes; i++)
+		json_array_append_new(types, json_string(o->types[i]));
+	cfg = json_pack("{s:{s:O, s:s?}, s:I}", "filter", "types", types, "repo", o->repo, "startAfter",
+			(json_int_t)o->after);
+	text = json_dumps(cfg, JSON_COMPACT);
+	json_decref(cfg);
+	if (cli_request(o, "PUT", path, text, &status, &b) < 0)
+		rc = 1;
+	else if (status != 201 && status != 200)
+		rc = cli_http_fail("create consumer", status, &b);
+	free(text);
+out:
+	gs_buf_release(&b);
+	json_decref(types);
+	free(path);
+	return rc;
+}
+
+/* Prints one fetched batch, then acknowledges it: *n events. */
+static int consumer_batch(const events_opts *o, const gs_buf *b, size_t *n)
+{
+	json_t *arr = json_loadb(b->ptr ? b->ptr : "[]", b->len, 0, NULL), *d, *seqs = json_array(), *body;
+	char *text, *path;
+	gs_buf ab;
+	long status = 0;
+	size_t i;
+	int rc = 0;
+	if (!json_is_array(arr)) {
+		fprintf(stderr, "gitstore: malformed fetch answer from server\n");
+		rc = 1;
+		goto out;
+	}
+	json_array_foreach(arr, i, d) {
+		char *line = json_dumps(json_object_get(d, "event"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+		puts(line);
+		free(line);
+		json_array_append(seqs, json_object_get(d, "logseq"));
+	}
+	fflush(stdout);
+	*n = json_array_size(arr);
+	if (*n == 0)
+		goto out;
+	/* printed (and flushed) first: a crash in between prints it again,
+	 * never loses it */
+	body = json_pack("{s:O}", "logseq", seqs);
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	path = gs_xasprintf("/api/v1/consumers/%s/ack", o->consumer);
+	if (cli_request(o, "POST", path, text, &status, &ab) < 0)
+		rc = 1;
+	else if (status != 200)
+		rc = cli_http_fail("ack", status, &ab);
+	gs_buf_release(&ab);
+	free(text);
+	free(path);
+out:
+	json_decref(arr);
+	json_decref(seqs);
+	return rc;
+}
+
+static int events_consumer(const events_opts *o)
+{
+	char *path = gs_xasprintf("/api/v1/consumers/%s/fetch?max=100&wait=%d", o->consumer, o->follow ? 30 : 0);
+	int rc = consumer_ensure(o);
+	while (rc == 0) {
+		gs_buf b;
+		long status = 0;
+		size_t n = 0;
+		if (cli_request(o, "POST", path, "", &status, &b) < 0)
+			rc = 1;
+		else if (status != 200)
+			rc = cli_http_fail("fetch", status, &b);
+		else
+			rc = consumer_batch(o, &b, &n);
+		gs_buf_release(&b);
+		if (n == 0 && !o->follow)
+			break;
+	}
+	free(path);
+	return rc;
+}
+
 int gs_cli_events(int argc, char **argv)
 {
 	events_opts o;
@@ -193,11 +339,13 @@ int gs_cli_events(int argc, char **argv)
 				return 2;
 			}
 			o.after = (long long)a;
+		} else if (r == 0 && (r = gs_cli_opt(argc, argv, &i, "--consumer", &v)) > 0) {
+			o.consumer = v;
 		} else if (r == 0 && strcmp(argv[i], "--follow") == 0)
 			o.follow = 1;
 		else {
 			fprintf(stderr, "usage: gitstore events [--server URL] [--token T] [--after N] [--repo NS/NAME] "
-					"[--type NAME]... [--follow]\n");
+					"[--type NAME]... [--follow] [--consumer NAME]\n");
 			return 2;
 		}
 	}
@@ -205,8 +353,15 @@ int gs_cli_events(int argc, char **argv)
 		fprintf(stderr, "gitstore: a token is required (--token or GITSTORE_TOKEN)\n");
 		return 2;
 	}
+	if (o.consumer && !gs_consumer_name_ok(o.consumer)) {
+		fprintf(stderr, "gitstore: --consumer: names are 1..64 of [A-Za-z0-9._-]\n");
+		return 2;
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = o.follow ? events_follow(&o, o.after) : events_fetch_all(&o, &o.after);
+	if (o.consumer)
+		rc = events_consumer(&o);
+	else
+		rc = o.follow ? events_follow(&o, o.after) : events_fetch_all(&o, &o.after);
 	curl_global_cleanup();
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "events/evlog.h"
 #include "events/evnotify.h"
+#include "events/retention.h"
 #include "git/gitrepo.h"
 #include "git/hooksock.h"
 #include "http/httpd.h"
@@ -47,6 +48,7 @@ typedef struct gs_server {
 	gs_refs *refs;
 	gs_ingest *ingest;
 	gs_lifecycle *lifecycle;  /* post-receive catalog worker */
+	gs_retention *retention;  /* NULL: keep every event */
 	gs_hooksock *hooks;
 	gs_httpd *http;
 } gs_server;
@@ -143,6 +145,29 @@ static char *absolute_dir(const char *d)
 	return gs_xasprintf("%s/%s", cwd, d);
 }
 
+/* Test knobs: an environment integer in lo..hi replaces *out. */
+static void serve_env_int(const char *name, int lo, int hi, int *out)
+{
+	uint64_t v;
+	gs_error ignore = GS_ERROR_INIT;
+	if (getenv(name) && gs_str_parse_u64(getenv(name), (uint64_t)hi, &v, &ignore) == 0 && v >= (uint64_t)lo)
+		*out = (int)v;
+}
+
+/* Days as a decimal ("30", "0.5"): fractions serve tests and short
+ * deployments alike. 0 keeps every event. */
+static int serve_parse_days(const char *v, int64_t *out_ms)
+{
+	char *end;
+	double d = strtod(v, &end);
+	if (end == v || *end || !(d >= 0) || d > GS_MAX_RETENTION_DAYS)
+		return -1;
+	*out_ms = (int64_t)(d * 86400000.0);
+	if (d > 0 && *out_ms < 1)
+		*out_ms = 1;
+	return 0;
+}
+
 int gs_cli_serve(int argc, char **argv)
 {
 	gs_server s;
@@ -152,7 +177,7 @@ int gs_cli_serve(int argc, char **argv)
 	gs_httpd_ctx hctx;
 	sigset_t sigs;
 	int port = 0, error = 0, sig = 0;
-	int64_t head = 0;
+	int64_t head = 0, retention_ms = 0;
 	const char *data = "./gitstore-data", *lvl;
 	char listen_host[64];
 
@@ -165,8 +190,14 @@ int gs_cli_serve(int argc, char **argv)
 			data = v;
 		else if (r == 0 && (r = gs_cli_opt(argc, argv, &i, "--listen", &v)) != 0 && v)
 			s.listen = v;
-		else {
-			fprintf(stderr, "usage: gitstore serve [--data DIR] [--listen HOST:PORT]\n");
+		else if (r == 0 && (r = gs_cli_opt(argc, argv, &i, "--retention-days", &v)) != 0 && v) {
+			if (serve_parse_days(v, &retention_ms) < 0) {
+				fprintf(stderr, "gitstore: --retention-days: a number of days, 0 (keep all) to %d, got '%.40s'\n",
+					GS_MAX_RETENTION_DAYS, v);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "usage: gitstore serve [--data DIR] [--listen HOST:PORT] [--retention-days D]\n");
 			return 2;
 		}
 	}
@@ -210,6 +241,22 @@ int gs_cli_serve(int argc, char **argv)
 		goto out_notify;
 	if ((error = gs_lifecycle_start(&s.lifecycle, &ictx, &err)) < 0)
 		goto out_ingest;
+	if (retention_ms > 0) {
+		gs_retention_cfg rc;
+		memset(&rc, 0, sizeof(rc));
+		rc.pool = s.pool;
+		rc.keep_ms = retention_ms;
+		rc.interval_ms = GS_PRUNE_INTERVAL_S * 1000;
+		if (getenv("GITSTORE_PRUNE_INTERVAL_MS")) {
+			/* tests prune often to see it happen */
+			uint64_t ms;
+			gs_error ignore = GS_ERROR_INIT;
+			if (gs_str_parse_u64(getenv("GITSTORE_PRUNE_INTERVAL_MS"), 86400000, &ms, &ignore) == 0 && ms >= 10)
+				rc.interval_ms = (int)ms;
+		}
+		if ((error = gs_retention_start(&s.retention, &rc, &err)) < 0)
+			goto out_ingest;
+	}
 	if ((error = gs_hooksock_listen(&s.hooks, s.hook_socket, serve_hook_handler, &s, &err)) < 0)
 		goto out_ingest;
 	memset(&hctx, 0, sizeof(hctx));
@@ -221,6 +268,13 @@ int gs_cli_serve(int argc, char **argv)
 	hctx.notify = &s.notify;
 	hctx.metrics = &s.metrics;
 	hctx.sse_heartbeat_ms = GS_SSE_HEARTBEAT_MS;
+	hctx.sse_max_lag = GS_SSE_MAX_LAG_EVENTS;
+	hctx.sse_slow_ms = GS_SSE_SLOW_MS;
+	hctx.sse_sndbuf = GS_SSE_SNDBUF_BYTES;
+	hctx.retention_ms = retention_ms;
+	serve_env_int("GITSTORE_SSE_MAX_LAG", 1, 100000000, &hctx.sse_max_lag);
+	serve_env_int("GITSTORE_SSE_SLOW_MS", 10, 3600000, &hctx.sse_slow_ms);
+	serve_env_int("GITSTORE_SSE_SNDBUF", 4096, 64 * 1024 * 1024, &hctx.sse_sndbuf);
 	if (getenv("GITSTORE_SSE_HEARTBEAT_MS")) {
 		/* tests shorten the heartbeat to see it quickly */
 		uint64_t ms;
@@ -242,6 +296,7 @@ out_hooks:
 	gs_hooksock_close(s.hooks);
 out_ingest:
 	gs_evnotify_close(&s.notify);
+	gs_retention_stop(s.retention);
 	gs_lifecycle_stop(s.lifecycle);
 	gs_ingest_stop(s.ingest);
 out_notify:

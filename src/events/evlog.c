@@ -22,13 +22,43 @@
 #include "util/time.h"
 
 static const char SQL_EXISTS[] = "SELECT 1 FROM events WHERE id = ?";
-static const char SQL_HEAD[] = "SELECT COALESCE(MAX(logseq), 0) FROM events";
+static const char SQL_HEAD[] = "SELECT MAX(COALESCE((SELECT MAX(logseq) FROM events), 0),"
+				" COALESCE((SELECT pruned_through FROM log_floor), 0))";
+static const char SQL_FLOOR[] = "SELECT COALESCE((SELECT pruned_through FROM log_floor), 0)";
+static const char SQL_PRUNE_CUT[] = "SELECT COALESCE(MAX(logseq), 0) FROM events WHERE time_ms < ?";
+static const char SQL_PRUNE_MIN[] = "SELECT COALESCE(MIN(logseq), 0) FROM events";
+static const char SQL_PRUNE_DEL[] = "DELETE FROM events WHERE logseq <= ?";
+static const char SQL_PRUNE_FLOOR[] =
+	"INSERT INTO log_floor(id, pruned_through, pruned_ms) VALUES(1, ?1, ?2)"
+	" ON CONFLICT(id) DO UPDATE SET pruned_through = MAX(pruned_through, ?1), pruned_ms = ?2";
 static const char SQL_REPO_SEQ[] = "SELECT seq FROM repo_seq WHERE repo_uid = ?";
 static const char SQL_REPO_SEQ_SET[] =
 	"INSERT INTO repo_seq(repo_uid, seq) VALUES(?, ?) ON CONFLICT(repo_uid) DO UPDATE SET seq = excluded.seq";
 static const char SQL_INSERT[] = "INSERT INTO events(logseq, id, repo_uid, namespace, seq, type, correlation, time_ms, json)"
 				 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_CORR[] = "SELECT logseq, type, json FROM events WHERE correlation = ? ORDER BY logseq";
+
+const char *const gs_evlog_taxonomy[] = {
+	"branch-created", "branch-updated", "branch-force-pushed", "branch-deleted", "tag-created",
+	"tag-updated", "tag-deleted", "push-rejected", "push-completed", "catalog-resource-parsed",
+	"catalog-resource-validation-failed", "catalog-namespace-target", "catalog-admission-evaluated",
+	"catalog-resource-deleted", "release-created", "release-rejected", "draft-published",
+	"release-withdrawn", "resource-unpublished", "event-dead-lettered", NULL};
+
+const char *gs_evlog_type_canonical(const char *t)
+{
+	size_t plen = strlen(GS_EVENT_TYPE_PREFIX), len = t ? strlen(t) : 0;
+	for (int i = 0; t && gs_evlog_taxonomy[i]; i++) {
+		const char *n = gs_evlog_taxonomy[i];
+		size_t nlen = strlen(n);
+		if (strcmp(t, n) == 0)
+			return n;
+		if (len == plen + nlen + 3 && strncmp(t, GS_EVENT_TYPE_PREFIX, plen) == 0 &&
+		    strncmp(t + plen, n, nlen) == 0 && strcmp(t + plen + nlen, ".v1") == 0)
+			return n;
+	}
+	return NULL;
+}
 
 void gs_evlog_make_id(char out[GS_EVENT_ID_HEX + 1], const char *const *parts, size_t n)
 {
@@ -338,6 +368,58 @@ int gs_evlog_read(gs_db *db, const gs_evlog_filter *f, gs_evlog_cb cb, void *pay
 	error = evlog_emit_rows(db, st, cb, payload, err);
 	sqlite3_finalize(st);
 	return error;
+}
+
+int gs_evlog_floor(gs_db *db, int64_t *through, gs_error *err)
+{
+	int error = evlog_int_query(db, SQL_FLOOR, NULL, through, err);
+	return error < 0 ? error : 0;
+}
+
+static int evlog_int_bind(gs_db *db, const char *sql, int64_t a, int64_t b, int nargs, int64_t *out, gs_error *err)
+{
+	sqlite3_stmt *st;
+	int error, rc;
+	if ((error = gs_db__prepare(db, &st, sql, err)) < 0)
+		return error;
+	if (nargs > 0)
+		sqlite3_bind_int64(st, 1, a);
+	if (nargs > 1)
+		sqlite3_bind_int64(st, 2, b);
+	rc = sqlite3_step(st);
+	if (out)
+		*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	gs_db__done(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : gs_db__error(err, db, rc, "event log retention");
+}
+
+int gs_evlog_prune(gs_db *db, int64_t before_ms, int64_t keep_after, int64_t *removed, gs_error *err)
+{
+	int64_t cut = 0, low = 0;
+	int error;
+	*removed = 0;
+	if ((error = evlog_int_bind(db, SQL_PRUNE_CUT, before_ms, 0, 1, &cut, err)) < 0)
+		return error;
+	if (cut > keep_after)
+		cut = keep_after;
+	/* a transaction per batch: appends wait for one batch, not all */
+	for (;;) {
+		int64_t upto;
+		if ((error = evlog_int_bind(db, SQL_PRUNE_MIN, 0, 0, 0, &low, err)) < 0)
+			return error;
+		if (low == 0 || low > cut)
+			return 0;
+		upto = low + GS_PRUNE_BATCH - 1 < cut ? low + GS_PRUNE_BATCH - 1 : cut;
+		if ((error = gs_db_begin(db, err)) < 0)
+			return error;
+		if ((error = evlog_int_bind(db, SQL_PRUNE_DEL, upto, 0, 1, NULL, err)) < 0 ||
+		    (error = evlog_int_bind(db, SQL_PRUNE_FLOOR, upto, gs_time_now_ms(), 2, NULL, err)) < 0 ||
+		    (error = gs_db_commit(db, err)) < 0) {
+			gs_db_rollback(db);
+			return error;
+		}
+		*removed += upto - low + 1;
+	}
 }
 
 int gs_evlog_read_correlation(gs_db *db, const char *correlation, gs_evlog_cb cb, void *payload, gs_error *err)

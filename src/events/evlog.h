@@ -25,6 +25,14 @@
 #define GS_EVENT_TYPE_PREFIX "dev.gitstore."
 #define GS_EVENT_ID_HEX 32
 
+/* The event names of the taxonomy (DESIGN 3, plus event-dead-lettered),
+ * NULL-terminated. */
+extern const char *const gs_evlog_taxonomy[];
+/* The taxonomy name for a name or a full CloudEvents type
+ * ("dev.gitstore.<name>.v1"); NULL if it is neither. The result is one of
+ * gs_evlog_taxonomy's (static) strings. */
+const char *gs_evlog_type_canonical(const char *t);
+
 typedef struct gs_event_spec {
 	const char *id;          /* deterministic, see gs_evlog_make_id */
 	const char *type;        /* taxonomy name, e.g. "branch-created" */
@@ -61,6 +69,14 @@ int gs_evlog_head(gs_db *db, int64_t *out, gs_error *err);
 /* Calls cb for each matching event in logseq order; a non-zero return
  * from cb stops the scan and is returned. */
 int gs_evlog_read(gs_db *db, const gs_evlog_filter *f, gs_evlog_cb cb, void *payload, gs_error *err);
+/* Retention. The log's removed prefix: events up to *through are gone
+ * (0: none removed). The head never goes below it, so numbering
+ * continues. */
+int gs_evlog_floor(gs_db *db, int64_t *through, gs_error *err);
+/* Removes the events appended before before_ms, but none after
+ * keep_after (the least position a built-in reader still needs), in
+ * transactions of at most GS_PRUNE_BATCH events; *removed counts them. */
+int gs_evlog_prune(gs_db *db, int64_t before_ms, int64_t keep_after, int64_t *removed, gs_error *err);
 /* Ref events (and their JSON) of one push, in log order. */
 int gs_evlog_read_correlation(gs_db *db, const char *correlation, gs_evlog_cb cb, void *payload, gs_error *err);
 

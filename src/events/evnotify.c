@@ -62,3 +62,12 @@ int64_t gs_evnotify_wait(gs_evnotify *n, int64_t after, int timeout_ms, int *clo
 	pthread_mutex_unlock(&n->mu);
 	return head;
 }
+
+int64_t gs_evnotify_head(gs_evnotify *n)
+{
+	int64_t head;
+	pthread_mutex_lock(&n->mu);
+	head = n->head;
+	pthread_mutex_unlock(&n->mu);
+	return head;
+}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "events/evlog.h"
 #include "http/internal.h"
@@ -20,27 +21,6 @@
 #include "util/time.h"
 
 #define SSE_BATCH 100
-
-static const char *const TAXONOMY[] = {
-	"branch-created", "branch-updated", "branch-force-pushed", "branch-deleted", "tag-created",
-	"tag-updated", "tag-deleted", "push-rejected", "push-completed", "catalog-resource-parsed",
-	"catalog-resource-validation-failed", "catalog-namespace-target", "catalog-admission-evaluated",
-	"catalog-resource-deleted", "release-created", "release-rejected", "draft-published",
-	"release-withdrawn", "resource-unpublished", NULL};
-
-/* Accepts a taxonomy name or the full CloudEvents type. */
-static const char *canonical_type(const char *t)
-{
-	char buf[128];
-	for (int i = 0; TAXONOMY[i]; i++) {
-		if (strcmp(t, TAXONOMY[i]) == 0)
-			return TAXONOMY[i];
-		snprintf(buf, sizeof(buf), GS_EVENT_TYPE_PREFIX "%s.v1", TAXONOMY[i]);
-		if (strcmp(t, buf) == 0)
-			return TAXONOMY[i];
-	}
-	return NULL;
-}
 
 typedef struct type_collect {
 	const char *types[64];
@@ -57,7 +37,7 @@ static MHD_Result_t collect_types(void *cls, enum MHD_ValueKind kind, const char
 	(void)kind;
 	if (strcmp(key, "type") != 0 || !value)
 		return MHD_YES;
-	t = canonical_type(value);
+	t = gs_evlog_type_canonical(value);
 	if (!t) {
 		c->bad = 1;
 		snprintf(c->badname, sizeof(c->badname), "%s", value);
@@ -155,6 +135,39 @@ static int list_cb(int64_t logseq, const char *type, const char *json, void *pay
 	return 0;
 }
 
+/* A position in the removed prefix of the log (retention): 410, with
+ * what to do about it (the Kubernetes watch contract). 1 when answered. */
+static int api_expired(gs_req *req, int64_t after, MHD_Result_t *ret)
+{
+	gs_error err = GS_ERROR_INIT;
+	int64_t floor = 0;
+	gs_db *db = gs_dbpool_get(req->h->ctx.pool);
+	int error = gs_evlog_floor(db, &floor, &err);
+	gs_dbpool_put(req->h->ctx.pool, db);
+	if (error < 0) {
+		*ret = gs_http__send_error(req->conn, 503, "unavailable", err.msg);
+		return 1;
+	}
+	if (after >= floor)
+		return 0;
+	{
+		char msg[400];
+		json_t *body;
+		char *text;
+		snprintf(msg, sizeof(msg),
+			 "events up to logseq %lld were removed (retention: %.6g days); position %lld is gone. Re-list the "
+			 "current state (GET /api/v1/namespaces/<ns>/<plural>, the storefront) and resume with after=%lld",
+			 (long long)floor, (double)req->h->ctx.retention_ms / 86400000.0, (long long)after, (long long)floor);
+		body = json_pack("{s:{s:s, s:s}, s:I}", "error", "code", "expired", "message", msg, "resumeAfter",
+				 (json_int_t)floor);
+		text = json_dumps(body, JSON_COMPACT);
+		*ret = gs_http__send(req->conn, 410, "application/json", text, strlen(text));
+		free(text);
+		json_decref(body);
+	}
+	return 1;
+}
+
 static MHD_Result_t api_events(gs_req *req)
 {
 	gs_evlog_filter f;
@@ -169,6 +182,10 @@ static MHD_Result_t api_events(gs_req *req)
 
 	if (api_filter(req, &f, &tc, &repo, &nss, &ret) < 0)
 		return ret;
+	if (api_expired(req, f.after, &ret)) {
+		gs_http__strv_free(nss);
+		return ret;
+	}
 	memset(&c, 0, sizeof(c));
 	gs_buf_init(&c.out, (size_t)GS_MAX_EVENTS_PAGE * (GS_MAX_EVENT_BYTES + 4) + 16);
 	c.first = 1;
@@ -206,6 +223,34 @@ static int sse_cb(int64_t logseq, const char *type, const char *json, void *payl
 	return 0;
 }
 
+/* A live stream too far behind the head for too long is a client too
+ * slow to keep up: 1 when it should be cut off. */
+static int sse_too_slow(gs_req *req, int64_t head)
+{
+	int64_t now = gs_time_mono_ns() / 1000000;
+	if (!req->sse_live || head - req->sse_after <= req->h->ctx.sse_max_lag) {
+		req->sse_behind_since_ms = 0;
+		return 0;
+	}
+	if (!req->sse_behind_since_ms)
+		req->sse_behind_since_ms = now;
+	return now - req->sse_behind_since_ms >= req->h->ctx.sse_slow_ms;
+}
+
+/* Replaces the batch with the final comment; sent is the last event the
+ * client was given. */
+static void sse_cut_off(gs_req *req, int64_t head, int64_t sent)
+{
+	GS_LOG(GS_LOG_WARN, "sse", "disconnecting a slow event stream: %lld events behind the head",
+	       (long long)(head - sent));
+	gs_buf_reset(&req->sse_buf);
+	gs_buf_printf(&req->sse_buf, NULL,
+		      ": disconnected: this client is too slow to keep up (more than %d events behind the log head "
+		      "for %d ms); reconnect with Last-Event-ID: %lld to resume\n\n",
+		      req->h->ctx.sse_max_lag, req->h->ctx.sse_slow_ms, (long long)sent);
+	req->sse_ending = 1;
+}
+
 static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	gs_req *req = cls;
@@ -222,12 +267,16 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		}
 		gs_buf_reset(&req->sse_buf);
 		req->sse_off = 0;
+		if (req->sse_ending)
+			return MHD_CONTENT_READER_END_OF_STREAM;
 		{
 			gs_evlog_filter f;
 			gs_error err = GS_ERROR_INIT;
 			int64_t scanned_head = 0;
 			gs_db *db;
 			int closing = 0;
+			/* everything up to here has been handed to the connection */
+			int64_t sent = req->sse_after;
 			memset(&f, 0, sizeof(f));
 			f.after = req->sse_after;
 			f.limit = SSE_BATCH;
@@ -244,9 +293,16 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 				return MHD_CONTENT_READER_END_WITH_ERROR;
 			}
 			gs_dbpool_put(req->h->ctx.pool, db);
-			if (req->sse_returned < SSE_BATCH && scanned_head > req->sse_after)
-				req->sse_after = scanned_head;
+			if (req->sse_returned < SSE_BATCH) {
+				req->sse_live = 1;
+				if (scanned_head > req->sse_after)
+					req->sse_after = scanned_head;
+			}
 			req->sse_returned = 0;
+			if (sse_too_slow(req, scanned_head)) {
+				sse_cut_off(req, scanned_head, sent);
+				continue;
+			}
 			if (req->sse_buf.len)
 				continue;
 			{
@@ -289,6 +345,10 @@ static MHD_Result_t api_stream(gs_req *req)
 		}
 		f.after = (int64_t)v;
 	}
+	if (api_expired(req, f.after, &ret)) {
+		gs_http__strv_free(nss);
+		return ret;
+	}
 	/* take the slot first so concurrent openers cannot overshoot */
 	if (atomic_fetch_add(&req->h->ctx.metrics->sse_clients, 1) >= GS_MAX_SSE_CLIENTS) {
 		atomic_fetch_sub(&req->h->ctx.metrics->sse_clients, 1);
@@ -307,12 +367,23 @@ static MHD_Result_t api_stream(gs_req *req)
 		for (int i = 0; i < tc.n; i++)
 			req->sse_types[i] = gs_xstrdup(tc.types[i]);
 	}
+	{
+		/* a bounded kernel buffer too: a stalled client holds at most
+		 * this plus one batch */
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		int sndbuf = req->h->ctx.sse_sndbuf;
+		if (ci)
+			setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
 	gs_buf_init(&req->sse_buf, (size_t)SSE_BATCH * (GS_MAX_EVENT_BYTES + 64) + 1024);
 	gs_buf_adds(&req->sse_buf, ": gitstore event stream\nretry: 2000\n\n", NULL);
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_reader, req, NULL);
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-cache");
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	/* a stream that ends (shutdown, a slow client cut off) closes its
+	 * connection: the client reconnects with Last-Event-ID */
+	MHD_add_response_header(r, "Connection", "close");
 	ret = MHD_queue_response(req->conn, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;

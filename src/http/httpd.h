@@ -27,6 +27,10 @@ typedef struct gs_httpd_ctx {
 	gs_evnotify *notify;
 	gs_metrics *metrics;
 	int sse_heartbeat_ms;
+	int sse_max_lag;      /* events; see GS_SSE_MAX_LAG_EVENTS */
+	int sse_slow_ms;      /* see GS_SSE_SLOW_MS */
+	int sse_sndbuf;       /* bytes; see GS_SSE_SNDBUF_BYTES */
+	int64_t retention_ms; /* 0: every event kept (for the 410 message) */
 } gs_httpd_ctx;
 
 /* listen is "HOST:PORT"; port 0 picks a free port (see *bound_port). */

@@ -75,6 +75,9 @@ typedef struct gs_req {
 	char **sse_types;
 	char **sse_namespaces; /* NULL = all */
 	int sse_counted;
+	int sse_live;             /* caught up with the head once */
+	int64_t sse_behind_since_ms; /* monotonic; 0: not too far behind */
+	int sse_ending;           /* the final comment is queued */
 } gs_req;
 
 /* server.c */
@@ -104,6 +107,10 @@ MHD_Result_t gs_resapi_handle(gs_req *req, const char *url);
  * "namespaces". */
 const char *gs_resapi__kind(const char *plural, size_t len);
 /* A stored row as the API shows it (new reference). */
+/* Durable consumers (consumers.c): the routes under /api/v1/consumers. */
+int gs_consumers__takes_body(const char *url, const char *method);
+MHD_Result_t gs_consumers_handle(gs_req *req, const char *url, const char *method);
+
 /* The draft resource as the admin API shows it: the stored row, with the
  * publication state read from db's published view. */
 json_t *gs_resapi__object(gs_db *db, const struct gs_resrow *r);

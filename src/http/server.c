@@ -175,10 +175,12 @@ static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const
 	if (!gs_str_has_prefix(url, "/api/") && strcmp(url, "/healthz") != 0 && strcmp(url, "/metrics") != 0 &&
 	    is_git_url(url))
 		return gs_githttp_handle(req, url, method, upload, upload_size);
-	if (takes_body(url, method)) {
-		/* a resource file as the body, bounded like a pushed file */
+	if (takes_body(url, method) || gs_consumers__takes_body(url, method)) {
+		/* a resource file as the body, bounded like a pushed file; the
+		 * consumer API's small JSON bodies */
+		int consumers = gs_consumers__takes_body(url, method);
 		if (!req->body_init) { /* first call: headers only */
-			gs_buf_init(&req->body, GS_MAX_RESOURCE_FILE_BYTES);
+			gs_buf_init(&req->body, consumers ? GS_MAX_CONSUMER_BODY : GS_MAX_RESOURCE_FILE_BYTES);
 			req->body_init = 1;
 			return MHD_YES;
 		}
@@ -188,6 +190,8 @@ static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const
 			*upload_size = 0;
 			return MHD_YES;
 		}
+		if (consumers)
+			return gs_consumers_handle(req, url, method);
 		if (req->failed)
 			return gs_http__send_error(conn, 413, "file_too_large", "the resource file exceeds 1 MiB");
 		if (strcmp(method, "POST") == 0)
@@ -213,6 +217,8 @@ static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const
 		return gs_writeapi_handle(req, url, method);
 	if (gs_str_has_prefix(url, "/storefront/v1/namespaces/"))
 		return gs_storefront_handle(req, url, method); /* anonymous */
+	if (strcmp(url, "/api/v1/consumers") == 0 || gs_str_has_prefix(url, "/api/v1/consumers/"))
+		return gs_consumers_handle(req, url, method);
 	return gs_api_handle(req, url, method);
 }
 

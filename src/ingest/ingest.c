@@ -19,6 +19,7 @@
 #include "admission/admission.h"
 #include "catalog/frontmatter.h"
 #include "catalog/resource.h"
+#include "events/consumer.h"
 #include "events/evlog.h"
 #include "events/evworker.h"
 #include "git/gitrepo.h"
@@ -36,7 +37,6 @@
 #include "util/str.h"
 #include "util/time.h"
 
-#define INGEST_CURSOR GS_CURSOR_CATALOG
 #define INGEST_BATCH 20
 /* error records inlined per validation-failed event */
 #define INGEST_ERRORS_BUDGET (32 * 1024)
@@ -1180,7 +1180,7 @@ static int ingest_commit(gs_db *db, const gs_ingest_ctx *ctx, ing_out *o, ing_wr
 		if (error)
 			goto out;
 	}
-	if ((error = gs_cursor_set(db, INGEST_CURSOR, logseq, err)) < 0)
+	if ((error = gs_consumer_ack_tx(db, GS_CONSUMER_CATALOG, logseq, err)) < 0)
 		goto out;
 	if (o->n && getenv("GITSTORE_TEST_FAULT") && strcmp(getenv("GITSTORE_TEST_FAULT"), "mid-catalog") == 0) {
 		/* test-only crash point: events and rows written, not committed */
@@ -1308,20 +1308,11 @@ out:
 
 /* ---- the loop ---------------------------------------------------------- */
 
-typedef struct pending {
-	int64_t logseq[INGEST_BATCH];
-	char *json[INGEST_BATCH];
-	int n;
-} pending;
-
-static int pending_cb(int64_t logseq, const char *type, const char *json, void *payload)
-{
-	pending *p = payload;
-	(void)type;
-	p->logseq[p->n] = logseq;
-	p->json[p->n++] = gs_xstrdup(json);
-	return 0;
-}
+/* The catalog worker's durable consumer (events/consumer.h): the ref
+ * events it derives catalog events from. */
+static const char *const INGEST_TYPES[] = {"branch-created", "branch-updated", "branch-force-pushed",
+					   "branch-deleted", "tag-created",    "tag-updated",
+					   NULL};
 
 /* A ref event of a push may be processed once the push is done (its
  * push-completed, or its rejection of the rest, is in the log). Events
@@ -1339,54 +1330,32 @@ static int push_complete(gs_db *db, const char *json)
 	return done;
 }
 
-/* One pass: up to INGEST_BATCH ref events. Returns how many were
- * processed (0: caught up), or <0. */
+/* One event: 1 processed, 0 nothing to do now (caught up, or waiting for
+ * a push to complete), <0 error (the event is handed back for a retry). */
 static int ingest_pass(const gs_ingest_ctx *ctx, gs_db *db, gs_error *err)
 {
-	static const char *const types[] = {"branch-created", "branch-updated", "branch-force-pushed", "branch-deleted",
-					    "tag-created",    "tag-updated",    NULL};
-	gs_evlog_filter f;
-	pending p;
-	int64_t cursor = 0, head = 0;
-	int error, processed = 0;
+	gs_delivery *d = NULL;
+	size_t n = 0;
+	int64_t due = 0;
+	int error;
 
-	memset(&p, 0, sizeof(p));
-	if ((error = gs_cursor_get(db, INGEST_CURSOR, &cursor, err)) < 0 || (error = gs_evlog_head(db, &head, err)) < 0)
+	if ((error = gs_consumer_fetch(db, ctx->notify, GS_CONSUMER_CATALOG, 1, &d, &n, &due, err)) < 0 || n == 0)
 		return error;
-	memset(&f, 0, sizeof(f));
-	f.after = cursor;
-	f.limit = INGEST_BATCH;
-	f.types = types;
-	if ((error = gs_evlog_read(db, &f, pending_cb, &p, err)) < 0)
+	if (!push_complete(db, d[0].json)) {
+		/* causes before effects: a push's catalog events follow its
+		 * push-completed; come back when it is appended */
+		error = gs_consumer_defer(db, GS_CONSUMER_CATALOG, d[0].logseq, 0, err);
+		gs_deliveries_free(d, n);
 		return error;
-	for (int i = 0; i < p.n && error >= 0; i++) {
-		if (!push_complete(db, p.json[i])) {
-			/* causes before effects: a push's catalog events follow its
-			 * push-completed; come back when it is appended */
-			error = 0;
-			processed = -1;
-			break;
-		}
-		error = ingest_event(ctx, db, p.logseq[i], p.json[i], err);
-		if (error < 0)
-			GS_LOG(GS_LOG_ERROR, "ingest", "event %lld: %s (will retry)", (long long)p.logseq[i], err->msg);
-		else
-			processed++;
 	}
-	for (int i = 0; i < p.n; i++)
-		free(p.json[i]);
-	if (error < 0)
-		return error;
-	if (processed < 0)
-		return 0; /* waiting for a push to complete */
-	if (p.n == 0 && head > cursor) {
-		/* nothing of ours up to head (read before the scan): skip there */
-		if ((error = gs_db_begin(db, err)) == 0 && (error = gs_cursor_set(db, INGEST_CURSOR, head, err)) == 0)
-			error = gs_db_commit(db, err);
-		if (error < 0)
-			gs_db_rollback(db);
+	error = ingest_event(ctx, db, d[0].logseq, d[0].json, err);
+	if (error < 0) {
+		gs_error ignore = GS_ERROR_INIT;
+		GS_LOG(GS_LOG_ERROR, "ingest", "event %lld: %s (will retry)", (long long)d[0].logseq, err->msg);
+		gs_consumer_nak(db, NULL, GS_CONSUMER_CATALOG, &d[0].logseq, 1, 0, NULL, &ignore);
 	}
-	return error < 0 ? error : processed;
+	gs_deliveries_free(d, n);
+	return error < 0 ? error : 1;
 }
 
 int gs_ingest_run_once(const gs_ingest_ctx *ctx, gs_error *err)
@@ -1406,8 +1375,13 @@ static int ingest_pass_all(const void *ctx, gs_error *err)
 
 int gs_ingest_start(gs_ingest **out, const gs_ingest_ctx *ctx, gs_error *err)
 {
-	gs_ingest *w = gs_xcalloc(1, sizeof(*w));
-	int error;
+	gs_ingest *w;
+	gs_db *db = gs_dbpool_get(ctx->pool);
+	int error = gs_consumer_builtin(db, GS_CONSUMER_CATALOG, INGEST_TYPES, err);
+	gs_dbpool_put(ctx->pool, db);
+	if (error < 0)
+		return error;
+	w = gs_xcalloc(1, sizeof(*w));
 	w->ctx = *ctx;
 	if ((error = gs_evworker_start(&w->worker, "ingest", ctx->notify, ingest_pass_all, &w->ctx, err)) < 0) {
 		free(w);

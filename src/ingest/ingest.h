@@ -2,9 +2,9 @@
  * ingest/ingest.h -- the post-receive catalog worker: turns draft-branch
  * ref events into stored draft resources and catalog events.
  *
- * A durable consumer of the event log: its cursor (table cursors, name
- * "catalog") advances in the same SQLite transaction as the results of
- * the ref event it processed, so a crash re-processes at most that event
+ * A durable consumer of the event log ("gitstore-catalog",
+ * events/consumer.h): each ref event is acknowledged in the same SQLite
+ * transaction as its results, so a crash re-processes at most that event
  * and its deterministic ids make the retry add nothing.
  *
  * Per draft-branch ref event (old -> new, any of created, updated,

@@ -18,6 +18,7 @@
 
 #include "admission/admission.h"
 #include "catalog/frontmatter.h"
+#include "events/consumer.h"
 #include "events/evlog.h"
 #include "git/gitrepo.h"
 #include "ingest/internal.h"
@@ -341,7 +342,7 @@ static int rel_commit(const gs_ingest_ctx *ctx, gs_db *db, int64_t logseq, const
 		if (error < 0 || (error = gs_release_put(db, &rel, err)) < 0)
 			goto fail;
 	}
-	if ((error = gs_cursor_set(db, GS_CURSOR_CATALOG, logseq, err)) < 0 || (error = gs_db_commit(db, err)) < 0)
+	if ((error = gs_consumer_ack_tx(db, GS_CONSUMER_CATALOG, logseq, err)) < 0 || (error = gs_db_commit(db, err)) < 0)
 		goto fail;
 	if (appended) {
 		if (ctx->metrics)

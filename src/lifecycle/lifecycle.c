@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "events/consumer.h"
 #include "events/evlog.h"
 #include "events/evworker.h"
 #include "limits.h"
@@ -22,7 +23,6 @@
 #include "util/str.h"
 #include "util/time.h"
 
-#define LC_BATCH 20
 
 struct gs_lifecycle {
 	gs_ingest_ctx ctx;
@@ -339,31 +339,6 @@ fail:
 
 /* ---- the consumer ------------------------------------------------------ */
 
-typedef struct lc_pending {
-	int64_t logseq[LC_BATCH];
-	char *json[LC_BATCH];
-	int n;
-} lc_pending;
-
-static int lc_pending_cb(int64_t logseq, const char *type, const char *json, void *payload)
-{
-	lc_pending *p = payload;
-	(void)type;
-	p->logseq[p->n] = logseq;
-	p->json[p->n++] = gs_xstrdup(json);
-	return 0;
-}
-
-static int lc_ack(gs_db *db, int64_t logseq, gs_error *err)
-{
-	int error;
-	if ((error = gs_db_begin(db, err)) < 0)
-		return error;
-	if ((error = gs_cursor_set(db, GS_CURSOR_LIFECYCLE, logseq, err)) < 0 || (error = gs_db_commit(db, err)) < 0)
-		gs_db_rollback(db);
-	return error;
-}
-
 static int lc_event(const gs_ingest_ctx *ctx, gs_db *db, const char *json, gs_error *err)
 {
 	json_t *ev = json_loads(json, 0, NULL);
@@ -398,41 +373,31 @@ static int lc_event(const gs_ingest_ctx *ctx, gs_db *db, const char *json, gs_er
 	return error;
 }
 
+/* The controller's durable consumer (events/consumer.h): release
+ * outcomes and the ref deletions that can withdraw a release. */
+static const char *const LC_TYPES[] = {"release-created", "release-rejected", "tag-deleted", "branch-deleted", NULL};
+
 int gs_lifecycle_run_once(const gs_ingest_ctx *ctx, gs_error *err)
 {
-	static const char *const types[] = {"release-created", "release-rejected", "tag-deleted", "branch-deleted",
-					    NULL};
 	gs_db *db = gs_dbpool_get(ctx->pool);
 	int error = 0;
 	for (;;) {
-		gs_evlog_filter f;
-		lc_pending p;
-		int64_t cursor = 0, head = 0;
-		memset(&p, 0, sizeof(p));
-		if ((error = gs_cursor_get(db, GS_CURSOR_LIFECYCLE, &cursor, err)) < 0 ||
-		    (error = gs_evlog_head(db, &head, err)) < 0)
+		gs_delivery *d = NULL;
+		size_t n = 0;
+		int64_t due = 0;
+		if ((error = gs_consumer_fetch(db, ctx->notify, GS_CONSUMER_LIFECYCLE, 1, &d, &n, &due, err)) < 0 || n == 0)
 			break;
-		memset(&f, 0, sizeof(f));
-		f.after = cursor;
-		f.limit = LC_BATCH;
-		f.types = types;
-		if ((error = gs_evlog_read(db, &f, lc_pending_cb, &p, err)) < 0)
-			break;
-		for (int i = 0; i < p.n && error >= 0; i++) {
-			if ((error = lc_event(ctx, db, p.json[i], err)) < 0)
-				break;
-			error = lc_ack(db, p.logseq[i], err);
+		/* applied in its own transaction, acknowledged after it commits:
+		 * a crash in between redelivers it, and the re-apply is a no-op */
+		if ((error = lc_event(ctx, db, d[0].json, err)) < 0) {
+			gs_error ignore = GS_ERROR_INIT;
+			gs_consumer_nak(db, NULL, GS_CONSUMER_LIFECYCLE, &d[0].logseq, 1, 0, NULL, &ignore);
+		} else {
+			error = gs_consumer_ack(db, GS_CONSUMER_LIFECYCLE, &d[0].logseq, 1, NULL, err);
 		}
-		for (int i = 0; i < p.n; i++)
-			free(p.json[i]);
+		gs_deliveries_free(d, n);
 		if (error < 0)
 			break;
-		if (p.n == 0) {
-			/* nothing of ours up to head: acknowledge up to there */
-			if (head > cursor)
-				error = lc_ack(db, head, err);
-			break;
-		}
 	}
 	gs_dbpool_put(ctx->pool, db);
 	return error;
@@ -445,8 +410,13 @@ static int lc_pass(const void *ctx, gs_error *err)
 
 int gs_lifecycle_start(gs_lifecycle **out, const gs_ingest_ctx *ctx, gs_error *err)
 {
-	gs_lifecycle *l = gs_xcalloc(1, sizeof(*l));
-	int error;
+	gs_lifecycle *l;
+	gs_db *db = gs_dbpool_get(ctx->pool);
+	int error = gs_consumer_builtin(db, GS_CONSUMER_LIFECYCLE, LC_TYPES, err);
+	gs_dbpool_put(ctx->pool, db);
+	if (error < 0)
+		return error;
+	l = gs_xcalloc(1, sizeof(*l));
 	l->ctx = *ctx;
 	if ((error = gs_evworker_start(&l->worker, "lifecycle", ctx->notify, lc_pass, &l->ctx, err)) < 0) {
 		free(l);

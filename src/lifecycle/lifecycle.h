@@ -2,8 +2,8 @@
  * lifecycle/lifecycle.h -- the lifecycle controller: keeps each
  * repository's published view equal to its current release.
  *
- * A durable, acknowledged consumer of the event log (cursor "lifecycle"
- * in the cursors table): it reads release-created, release-rejected,
+ * A durable, acknowledged consumer of the event log ("gitstore-lifecycle",
+ * events/consumer.h): it reads release-created, release-rejected,
  * tag-deleted and branch-deleted events in log order; for the event's
  * repository it computes the current release -- the newest passed release
  * (by the log position of its ref event) whose ref still has the value it
@@ -12,8 +12,9 @@
  * .status (phase, publishedGeneration, publishedRelease, Published)
  * updated, release-withdrawn when the shown release's ref was deleted or
  * moved off, draft-published / resource-unpublished per resource whose
- * published content changed. Only then is the event acknowledged (the
- * cursor moves, in its own transaction). A redelivery after a crash
+ * published content changed. Only then is the event acknowledged (its
+ * durable consumer "gitstore-lifecycle", events/consumer.h, in its own
+ * transaction). A redelivery after a crash
  * between apply and ack finds the view already current: nothing changes
  * and nothing is emitted (ids are deterministic besides).
  *
@@ -29,8 +30,6 @@
 #include "ingest/ingest.h"
 
 typedef struct gs_lifecycle gs_lifecycle;
-
-#define GS_CURSOR_LIFECYCLE "lifecycle"
 
 int gs_lifecycle_start(gs_lifecycle **out, const gs_ingest_ctx *ctx, gs_error *err);
 void gs_lifecycle_stop(gs_lifecycle *l);

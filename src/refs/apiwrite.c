@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "catalog/resource.h"
+#include "events/consumer.h"
 #include "events/evlog.h"
 #include "git/gitrepo.h"
 #include "limits.h"
@@ -63,7 +64,7 @@ static int wait_catalog(gs_refs *r, int64_t target, int timeout_ms)
 		gs_error err = GS_ERROR_INIT;
 		int64_t cursor = 0, head = 0;
 		gs_db *db = gs_dbpool_get(ctx->pool);
-		int ok = gs_cursor_get(db, GS_CURSOR_CATALOG, &cursor, &err) == 0 && cursor >= target;
+		int ok = gs_consumer_cursor(db, GS_CONSUMER_CATALOG, &cursor, &err) == 0 && cursor >= target;
 		if (!ok)
 			gs_evlog_head(db, &head, &err);
 		gs_dbpool_put(ctx->pool, db);

@@ -123,6 +123,27 @@ static const char *const MIGRATIONS[] = {
 	 * sort all of the repository's events for every page */
 	"DROP INDEX events_repo;"
 	"CREATE INDEX events_repo_logseq ON events(repo_uid, logseq);",
+	/* 6: durable consumers (events/consumer.h). The built-in workers'
+	 * cursors become their consumers' positions. */
+	"CREATE TABLE consumers(name TEXT PRIMARY KEY, types TEXT NOT NULL, repo_uid TEXT NOT NULL,"
+	" repo TEXT NOT NULL, namespace TEXT NOT NULL, ack_wait_ms INTEGER NOT NULL, max_deliver INTEGER NOT NULL,"
+	" start_after INTEGER NOT NULL, pulled INTEGER NOT NULL, dead INTEGER NOT NULL DEFAULT 0,"
+	" created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+	"CREATE TABLE consumer_pending(consumer TEXT NOT NULL, logseq INTEGER NOT NULL, repo_uid TEXT NOT NULL,"
+	" type TEXT NOT NULL, attempts INTEGER NOT NULL, leased INTEGER NOT NULL, due_ms INTEGER NOT NULL,"
+	" PRIMARY KEY(consumer, logseq)) WITHOUT ROWID;"
+	"CREATE TABLE consumer_dead(consumer TEXT NOT NULL, logseq INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+	" reason TEXT NOT NULL, dead_ms INTEGER NOT NULL, PRIMARY KEY(consumer, logseq)) WITHOUT ROWID;"
+	"INSERT INTO consumers SELECT 'gitstore-catalog', '', '', '', '', 30000, 0, logseq, logseq, 0, 0, 0"
+	" FROM cursors WHERE name = 'catalog';"
+	"INSERT INTO consumers SELECT 'gitstore-lifecycle', '', '', '', '', 30000, 0, logseq, logseq, 0, 0, 0"
+	" FROM cursors WHERE name = 'lifecycle';"
+	"DELETE FROM cursors WHERE name IN ('catalog', 'lifecycle');",
+	/* 7: retention: the log's removed prefix (events up to pruned_through
+	 * are gone; numbering continues after the head). */
+	"CREATE TABLE log_floor(id INTEGER PRIMARY KEY CHECK(id = 1), pruned_through INTEGER NOT NULL,"
+	" pruned_ms INTEGER NOT NULL);"
+	"CREATE INDEX events_time ON events(time_ms);",
 };
 
 sqlite3 *gs_db__handle(gs_db *db) { return db->h; }

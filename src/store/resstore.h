@@ -76,9 +76,8 @@ int gs_resstore_admitted_spec(gs_db *db, const char *ns, const char *kind, const
 int gs_resstore_sku_owner(gs_db *db, const char *ns, const char *sku, const char *except, char owner[64],
 			  gs_error *err);
 
-/* Worker cursors (last processed logseq), 0 when never set. The catalog
- * worker's (API writes wait on it for their admission): */
-#define GS_CURSOR_CATALOG "catalog"
+/* Named cursors (last processed logseq), 0 when never set (the relay's;
+ * the built-in workers are durable consumers, events/consumer.h). */
 int gs_cursor_get(gs_db *db, const char *name, int64_t *out, gs_error *err);
 int gs_cursor_set(gs_db *db, const char *name, int64_t logseq, gs_error *err);
 

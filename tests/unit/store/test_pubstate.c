@@ -100,8 +100,9 @@ static void test_pubstate__never_published_withdrawn(void **state)
 }
 
 /* A version-4 data directory kept the lifecycle's fields in each draft's
- * status; version 5 moves them to the published view. */
-static void test_pubstate__migration_5(void **state)
+ * status; version 5 moves them to the published view, version 6 turns the
+ * workers' cursors into durable consumers. */
+static void test_pubstate__migration_5_6(void **state)
 {
 	gs_db *db = state[0];
 	gs_error err = GS_ERROR_INIT;
@@ -120,7 +121,9 @@ static void test_pubstate__migration_5(void **state)
 		 "{\"type\":\"Published\",\"status\":\"True\"}],\"publishedGeneration\":1,"
 		 "\"publishedRelease\":{\"ref\":\"refs/tags/v1\",\"commitSha\":\"c\"}}',1,888)");
 	/* back to version 4: its published table held a copy of the content */
-	exec(db, "DROP TABLE unpublished; DROP TABLE published; DROP INDEX events_repo_logseq;"
+	exec(db, "DROP TABLE log_floor; DROP INDEX events_time;"
+		 "DROP TABLE consumers; DROP TABLE consumer_pending; DROP TABLE consumer_dead;"
+		 "DROP TABLE unpublished; DROP TABLE published; DROP INDEX events_repo_logseq;"
 		 "CREATE INDEX events_repo ON events(repo_uid, seq);"
 		 "CREATE TABLE published(namespace TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, uid TEXT NOT NULL,"
 		 " repo_uid TEXT NOT NULL, path TEXT NOT NULL, api_version TEXT NOT NULL, labels TEXT NOT NULL,"
@@ -128,6 +131,7 @@ static void test_pubstate__migration_5(void **state)
 		 " generation INTEGER NOT NULL, release_ref TEXT NOT NULL, release_commit TEXT NOT NULL,"
 		 " published_ms INTEGER NOT NULL, PRIMARY KEY(namespace, kind, name));"
 		 "CREATE INDEX published_repo ON published(repo_uid);"
+		 "INSERT INTO cursors VALUES('catalog', 7), ('lifecycle', 3);"
 		 "PRAGMA user_version=4;");
 	exec(db, "INSERT INTO release_resources VALUES('repo-1','c','acme','Product','live','products/live.md','v','{}',"
 		 "'{}','{\"title\":\"Live\"}','body','h')");
@@ -139,7 +143,14 @@ static void test_pubstate__migration_5(void **state)
 	state[0] = db;
 
 	s = text_of(db, "PRAGMA user_version");
-	assert_true(atoi(s) >= 5);
+	assert_true(atoi(s) >= 6);
+	free(s);
+	/* 6: the workers' cursors became their consumers' positions */
+	s = text_of(db, "SELECT group_concat(name || '=' || pulled, ' ') FROM consumers");
+	assert_string_equal(s, "gitstore-catalog=7 gitstore-lifecycle=3");
+	free(s);
+	s = text_of(db, "SELECT COUNT(*) FROM cursors");
+	assert_string_equal(s, "0");
 	free(s);
 	s = text_of(db, "SELECT status FROM resources WHERE uid = 'u1'");
 	assert_string_equal(s, "{\"observedGeneration\":2,\"conditions\":[{\"type\":\"AdmissionAccepted\",\"status\":\"True\"}]}");
@@ -169,7 +180,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pubstate__never_published_withdrawn, gs_testdb_setup, gs_testdb_teardown),
-		cmocka_unit_test_setup_teardown(test_pubstate__migration_5, gs_testdb_setup, gs_testdb_teardown),
+		cmocka_unit_test_setup_teardown(test_pubstate__migration_5_6, gs_testdb_setup, gs_testdb_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
