@@ -29,6 +29,7 @@ import argparse
 import collections
 import json
 import os
+import pathlib
 import sys
 import urllib.parse
 
@@ -173,19 +174,39 @@ def _ref_target(doc, ref):
     return _pointer(doc, ref[1:])
 
 
+def _schema_files(doc, node):
+    """Names of the schemas/*.json files node reaches, following local refs."""
+    files, seen, todo = set(), set(), [node]
+    while todo:
+        for _, ref in _refs(todo.pop()):
+            target, _, fragment = ref.partition("#")
+            if target:
+                if os.path.dirname(os.path.normpath(target)) == "schemas":
+                    files.add(os.path.basename(target))
+            elif ref not in seen:
+                seen.add(ref)
+                try:
+                    todo.append(_pointer(doc, fragment))
+                except (KeyError, IndexError, TypeError, ValueError):
+                    pass  # reported as a dangling $ref
+    return files
+
+
 def check_asyncapi(path, contract):
-    """Problems of the AsyncAPI document: it parses, it is AsyncAPI 3.0.0,
-    every $ref resolves (local pointers, and the schema files it names),
-    each event schema has a message whose payload names it, and operations
-    refer to their channel's messages."""
+    """Checks the AsyncAPI document: it parses, it is AsyncAPI 3.0.0, every
+    $ref resolves (local pointers, and the schema files it names), each
+    event schema has a message whose payload leads to it, and operations
+    refer to their channel's messages.  Returns (problems, {event name:
+    validator of its message's payload}) so events can be checked against
+    the AsyncAPI messages too."""
     problems = []
     try:
         with open(path, encoding="utf-8") as f:
             doc = yaml.safe_load(f)
     except (OSError, yaml.YAMLError) as e:
-        return ["%s: cannot parse: %s" % (path, e)]
+        return ["%s: cannot parse: %s" % (path, e)], {}
     if not isinstance(doc, dict):
-        return ["%s: not a mapping" % path]
+        return ["%s: not a mapping" % path], {}
     if doc.get("asyncapi") != "3.0.0":
         problems.append("%s: asyncapi is %r, not \"3.0.0\"" % (path, doc.get("asyncapi")))
     info = doc.get("info") or {}
@@ -209,16 +230,18 @@ def check_asyncapi(path, contract):
         except (KeyError, IndexError, TypeError):
             problems.append("%s: %s: $ref %s does not resolve" % (path, where, ref))
 
+    # the message of an event type: one whose payload leads (through local
+    # $refs) to that type's schema file and to no other (a batch message
+    # reaches them all and is nobody's message)
     messages = (doc.get("components") or {}).get("messages") or {}
-    named = collections.defaultdict(list)  # schema file -> message names
+    named = collections.defaultdict(list)  # event name -> message names
     for mname, msg in messages.items():
-        for _, ref in _refs(msg):
-            fname = os.path.basename(ref.partition("#")[0])
-            if ref.startswith("schemas/") or ref.startswith("./schemas/"):
-                named[fname].append(mname)
+        reached = _schema_files(doc, msg) - {COMMON}
+        if len(reached) == 1:
+            named[reached.pop()[:-len(".json")]].append(mname)
     for name in contract.event_names():
-        if name + ".json" not in named:
-            problems.append("%s: no message in components.messages refers to schemas/%s.json" % (path, name))
+        if name not in named:
+            problems.append("%s: no message in components.messages has schemas/%s.json as its data" % (path, name))
 
     channels = doc.get("channels") or {}
     for cname, ch in channels.items():
@@ -248,7 +271,21 @@ def check_asyncapi(path, contract):
             if not r.startswith(prefix) or r[len(prefix):] not in (ch.get("messages") or {}):
                 problems.append("%s: operation %s: message %s is not one of channel %s's messages"
                                 % (path, oname, r, cref))
-    return problems
+
+    # payload validators: refs resolve against the file's own location
+    uri = pathlib.Path(os.path.abspath(path)).as_uri()
+    store = dict(contract.store)
+    store.update({pathlib.Path(p).as_uri(): content for p, content in files.items()})
+    store[uri] = doc
+    payloads = {}
+    for name, mnames in named.items():
+        payload = messages[mnames[0]].get("payload")
+        if not isinstance(payload, dict):
+            problems.append("%s: message %s has no payload schema" % (path, mnames[0]))
+            continue
+        resolver = jsonschema.RefResolver(base_uri=uri, referrer=doc, store=store)
+        payloads[name] = jsonschema.Draft202012Validator(payload, resolver=resolver)
+    return problems, payloads
 
 
 # --- events -----------------------------------------------------------------
@@ -276,8 +313,11 @@ def _messages(validator, instance, prefix):
     return out
 
 
-def validate(paths, contract, ce_validator):
-    """Returns (counts by type name, [(file, line, type, message)])."""
+def validate(paths, contract, ce_validator, payloads=None):
+    """Returns (counts by type name, [(file, line, type, message)]).
+    payloads: {name: validator} of the AsyncAPI messages; an event that
+    passed the other checks but not its message's payload shows that the
+    AsyncAPI document disagrees with the schemas."""
     counts = collections.Counter()
     problems = []
     for path in event_files(paths):
@@ -293,6 +333,7 @@ def validate(paths, contract, ce_validator):
         elif raw:
             problems.append((path, len(lines), "-", "last line is not terminated by a newline"))
         for lineno, line in enumerate(lines, 1):
+            start = len(problems)
             event, msgs = check_cloudevents.line_problems(line, ce_validator)
             etype = event.get("type") if isinstance(event, dict) else None
             name = "-"
@@ -315,6 +356,11 @@ def validate(paths, contract, ce_validator):
                 problems.append((path, lineno, name, "data is missing or not an object"))
                 continue
             problems.extend((path, lineno, name, m) for m in _messages(v, event["data"], "data"))
+            if payloads is not None and len(problems) == start:
+                if name not in payloads:
+                    problems.append((path, lineno, name, "asyncapi: no message for this type"))
+                else:
+                    problems.extend((path, lineno, name, m) for m in _messages(payloads[name], event, "asyncapi"))
     return counts, problems
 
 
@@ -330,11 +376,12 @@ def main(argv=None):
     contract = Contract(args.schemas)
     problems = [("-", 0, "-", p) for p in contract.problems]
     asyncapi = args.asyncapi or os.path.join(os.path.dirname(os.path.abspath(args.schemas)), "asyncapi.yaml")
-    problems += [("-", 0, "-", p) for p in check_asyncapi(asyncapi, contract)]
+    api_problems, payloads = check_asyncapi(asyncapi, contract)
+    problems += [("-", 0, "-", p) for p in api_problems]
     with open(args.cloudevents, encoding="utf-8") as f:
         ce_validator = check_cloudevents.make_validator(json.load(f))
 
-    counts, event_problems = validate(args.paths, contract, ce_validator)
+    counts, event_problems = validate(args.paths, contract, ce_validator, payloads)
     problems += event_problems
     total = sum(counts.values())
 
