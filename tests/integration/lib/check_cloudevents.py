@@ -139,25 +139,40 @@ def check(path, validator):
     else:
         problems.append((len(lines), "last line is not terminated by a newline (truncated output?)"))
     for lineno, line in enumerate(lines, 1):
-        if len(line) > MAX_EVENT_BYTES:
-            problems.append((lineno, "event is %d bytes, over the 64 KiB limit" % len(line)))
-        if not line.strip():
-            problems.append((lineno, "blank line"))
-            continue
-        try:
-            text = line.decode("utf-8")
-            event = json.loads(text, object_pairs_hook=reject_duplicates)
-        except (UnicodeDecodeError, ValueError) as e:
-            problems.append((lineno, "not JSON: %s" % e))
-            continue
-        where = describe(event)
-        for err in sorted(validator.iter_errors(event), key=lambda e: list(e.path)):
-            field = "/".join(str(p) for p in err.absolute_path) or "(event)"
-            problems.append((lineno, "%s: %s%s" % (field, err.message, where)))
-        if isinstance(event, dict):
-            for msg in spec_problems(event):
-                problems.append((lineno, msg + where))
+        _, msgs = line_problems(line, validator)
+        problems.extend((lineno, msg) for msg in msgs)
     return path, len(lines), problems
+
+
+def line_problems(line, validator):
+    """Checks one line (bytes, without its newline) of an NDJSON file.
+    Returns (event or None, [messages]); tests/schemas/validate_events.py
+    reuses it, so both checks apply the same CloudEvents rules."""
+    problems = []
+    if len(line) > MAX_EVENT_BYTES:
+        problems.append("event is %d bytes, over the 64 KiB limit" % len(line))
+    if not line.strip():
+        problems.append("blank line")
+        return None, problems
+    try:
+        text = line.decode("utf-8")
+        event = json.loads(text, object_pairs_hook=reject_duplicates)
+    except (UnicodeDecodeError, ValueError) as e:
+        problems.append("not JSON: %s" % e)
+        return None, problems
+    where = describe(event)
+    for err in sorted(validator.iter_errors(event), key=lambda e: list(e.path)):
+        field = "/".join(str(p) for p in err.absolute_path) or "(event)"
+        problems.append("%s: %s%s" % (field, err.message, where))
+    if isinstance(event, dict):
+        for msg in spec_problems(event):
+            problems.append(msg + where)
+    return event, problems
+
+
+def make_validator(schema):
+    """The CloudEvents 1.0 schema (draft-07) with the formats checked."""
+    return jsonschema.Draft7Validator(schema, format_checker=make_format_checker())
 
 
 def main():
@@ -168,7 +183,7 @@ def main():
 
     with open(args.schema, encoding="utf-8") as f:
         schema = json.load(f)
-    validator = jsonschema.Draft7Validator(schema, format_checker=make_format_checker())
+    validator = make_validator(schema)
 
     path, count, problems = check(args.file, validator)
     for lineno, msg in problems[:MAX_REPORTS]:

@@ -49,6 +49,8 @@
 # Variables:   ROOT, SHARED, TEST_DIRECTORY, TRASH, GITSTORE_BIN,
 #              GITSTORE_DATA ($TRASH/data), GITSTORE_PID, GITSTORE_PORT,
 #              GITSTORE_URL
+# GITSTORE_EVENT_DUMP=DIR: at the end, copy the event log of every data
+# directory under $TRASH to DIR/<script>-<n>.jsonl (the schema check).
 #
 # The daemon contract these helpers rely on: `gitstore serve` prints the
 # line "gitstore: ready listen=127.0.0.1:PORT" (PORT = the bound port, then
@@ -500,10 +502,27 @@ _tl_remove_trash () {
 	return 0
 }
 
-# _tl_finish STATUS: stop every process we started, drop the trash
-# directory (unless -d, or -i after a failure) and exit.
+# _tl_dump_events: with GITSTORE_EVENT_DUMP set (scripts/run-integration.sh
+# sets it), copy the event log of every data directory this script created
+# to $GITSTORE_EVENT_DUMP/<script>-<n>.jsonl, for the schema check that
+# runs after the suite.  The daemons have stopped by now, so the SQLite
+# files are complete.  Never fails the script.
+_tl_dump_events () {
+	local dbs
+	test -n "${GITSTORE_EVENT_DUMP-}" || return 0
+	mapfile -t dbs < <(find "$TRASH" -name gitstore.db -type f 2>/dev/null)
+	test "${#dbs[@]}" -gt 0 || return 0
+	/usr/bin/python3 "$TEST_LIB_DIR/dump_events.py" "$GITSTORE_EVENT_DUMP" "$this_test" "${dbs[@]}" >&7 2>&7 ||
+	echo "# warning: could not dump the events of $this_test to $GITSTORE_EVENT_DUMP"
+	return 0
+}
+
+# _tl_finish STATUS: stop every process we started, dump the event logs
+# (see above), drop the trash directory (unless -d, or -i after a failure)
+# and exit.
 _tl_finish () {
 	_tl_stop_all
+	_tl_dump_events
 	_tl_remove_trash
 	_tl_exit_ok=t
 	exit "$1"
