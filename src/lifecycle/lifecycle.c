@@ -254,6 +254,7 @@ static int lc_swap(gs_db *db, const lc_cause *c, const gs_release *target, const
 	if (withdrawn) {
 		json_t *data = lc_add(out, c, "release-withdrawn", c->id, withdrawn->ref);
 		json_object_set_new(data, "release", lc_release_json(withdrawn));
+		json_object_set_new(data, "resources", json_integer(withdrawn->resources));
 		json_object_set_new(data, "rolledBackTo", lc_release_json(target));
 		a.causation = out->ids[out->n - 1];
 	}
