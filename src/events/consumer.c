@@ -52,6 +52,8 @@ static const char SQL_P_DEFER[] = "UPDATE consumer_pending SET leased = 0, due_m
 static const char SQL_P_UNLEASE_ALL[] = "UPDATE consumer_pending SET leased = 0, due_ms = 0,"
 					" attempts = MAX(attempts - 1, 0) WHERE consumer = ? AND leased = 1";
 static const char SQL_P_DELETE[] = "DELETE FROM consumer_pending WHERE consumer = ? AND logseq = ?";
+static const char SQL_P_COUNT[] = "SELECT COUNT(*) FROM consumer_pending WHERE consumer = ?";
+static const char SQL_P_MIN[] = "SELECT MIN(logseq) FROM consumer_pending WHERE consumer = ?";
 static const char SQL_P_MAX[] = "SELECT MAX(logseq) FROM consumer_pending WHERE consumer = ?";
 static const char SQL_D_INSERT[] = "INSERT OR REPLACE INTO consumer_dead(consumer, logseq, attempts, reason, dead_ms)"
 				   " VALUES(?,?,?,?,?)";
@@ -208,7 +210,9 @@ static int c_counts(gs_db *db, gs_consumer_info *o, gs_error *err)
 	return rc == SQLITE_ROW ? 0 : gs_db__error(err, db, rc, "consumer counts");
 }
 
-static int c_load(gs_db *db, const char *name, gs_consumer_info *out, gs_error *err)
+/* The configuration and position only: the counts cost a scan of the
+ * pending set, which fetch and settle do not need. */
+static int c_cfg(gs_db *db, const char *name, gs_consumer_info *out, gs_error *err)
 {
 	sqlite3_stmt *st;
 	int error, rc;
@@ -221,14 +225,23 @@ static int c_load(gs_db *db, const char *name, gs_consumer_info *out, gs_error *
 	gs_db__done(st);
 	if (rc == SQLITE_DONE)
 		return gs_error_set(err, GS_ENOTFOUND, "consumer", "no consumer named '%s'", name);
-	if (rc != SQLITE_ROW)
-		return gs_db__error(err, db, rc, "consumer lookup");
-	return c_counts(db, out, err);
+	return rc == SQLITE_ROW ? 0 : gs_db__error(err, db, rc, "consumer lookup");
+}
+
+static int c_load(gs_db *db, const char *name, gs_consumer_info *out, gs_error *err)
+{
+	int error = c_cfg(db, name, out, err);
+	return error < 0 ? error : c_counts(db, out, err);
 }
 
 int gs_consumer_get(gs_db *db, const char *name, gs_consumer_info *out, gs_error *err)
 {
 	return c_load(db, name, out, err);
+}
+
+int gs_consumer_get_cfg(gs_db *db, const char *name, gs_consumer_info *out, gs_error *err)
+{
+	return c_cfg(db, name, out, err);
 }
 
 static int c_write(gs_db *db, const gs_consumer_cfg *cfg, int insert, gs_error *err)
@@ -265,7 +278,7 @@ int gs_consumer_put(gs_db *db, const gs_consumer_cfg *cfg, int *created, gs_erro
 	int error;
 	if ((error = gs_db_begin(db, err)) < 0)
 		return error;
-	error = c_load(db, cfg->name, &cur, err);
+	error = c_cfg(db, cfg->name, &cur, err);
 	if (error == GS_ENOTFOUND) {
 		gs_error_clear(err);
 		if ((error = c_int(db, SQL_C_COUNT, NULL, 0, &count, err)) == 0 && count >= GS_MAX_CONSUMERS)
@@ -286,7 +299,7 @@ int gs_consumer_delete(gs_db *db, const char *name, gs_error *err)
 	int error;
 	if ((error = gs_db_begin(db, err)) < 0)
 		return error;
-	if ((error = c_load(db, name, &cur, err)) == 0 && (error = c_exec1(db, SQL_P_DELETE_ALL, name, err)) == 0 &&
+	if ((error = c_cfg(db, name, &cur, err)) == 0 && (error = c_exec1(db, SQL_P_DELETE_ALL, name, err)) == 0 &&
 	    (error = c_exec1(db, SQL_D_DELETE_ALL, name, err)) == 0)
 		error = c_exec1(db, SQL_C_DELETE, name, err);
 	return c_tx_end(db, error, err);
@@ -475,12 +488,17 @@ static int c_pull(gs_db *db, gs_consumer_info *c, gs_error *err)
 	char sql[1024];
 	size_t len;
 	sqlite3_stmt *st;
-	int64_t head = 0, room = GS_MAX_CONSUMER_PENDING - c->pending, pulled;
+	int64_t head = 0, room, pulled, pending = 0;
 	int error, rc, idx = 1, changed;
 
 	if ((error = c_int(db, SQL_HEAD, NULL, 0, &head, err)) < 0)
 		return error;
-	if (room <= 0 || head <= c->pulled)
+	if (head <= c->pulled)
+		return 0;
+	if ((error = c_int(db, SQL_P_COUNT, c->cfg.name, 0, &pending, err)) < 0)
+		return error;
+	room = GS_MAX_CONSUMER_PENDING - pending;
+	if (room <= 0)
 		return 0;
 	len = (size_t)snprintf(sql, sizeof(sql),
 			       "INSERT INTO consumer_pending(consumer, logseq, repo_uid, type, attempts, leased, due_ms)"
@@ -516,7 +534,6 @@ static int c_pull(gs_db *db, gs_consumer_info *c, gs_error *err)
 	/* the pending set is full: the scan stopped at the last row taken */
 	if (changed >= room && (error = c_int(db, SQL_P_MAX, c->cfg.name, 0, &pulled, err)) < 0)
 		return error;
-	c->pending += changed;
 	if ((error = c_exec2(db, SQL_C_PULLED, c->cfg.name, pulled, 0, NULL, err)) < 0)
 		return error;
 	c->pulled = pulled;
@@ -660,7 +677,7 @@ int gs_consumer_fetch(gs_db *db, gs_evnotify *notify, const char *name, int max,
 		return gs_error_set(err, GS_EINVALID, "consumer", "max must be 1..%d", GS_MAX_CONSUMER_FETCH);
 	if ((error = gs_db_begin(db, err)) < 0)
 		return error;
-	if ((error = c_load(db, name, &c, err)) < 0 || (error = c_expire(db, &c, now, &appended, err)) < 0 ||
+	if ((error = c_cfg(db, name, &c, err)) < 0 || (error = c_expire(db, &c, now, &appended, err)) < 0 ||
 	    (error = c_pull(db, &c, err)) < 0)
 		goto out;
 	picks = gs_xcalloc((size_t)max, sizeof(*picks));
@@ -724,7 +741,7 @@ static int c_settle(gs_db *db, gs_evnotify *notify, const char *name, c_settle_k
 		return gs_error_set(err, GS_ELIMIT, "consumer", "at most %d events per call", GS_MAX_CONSUMER_SETTLE);
 	if ((error = gs_db_begin(db, err)) < 0)
 		return error;
-	error = c_load(db, name, &c, err);
+	error = c_cfg(db, name, &c, err);
 	for (size_t i = 0; i < n && error == 0; i++) {
 		int one = 0;
 		error = c_settle_one(db, &c, kind, logseqs[i], delay_ms, &one, &appended, err);
@@ -773,7 +790,7 @@ int gs_consumer_builtin(gs_db *db, const char *name, const char *const *types, g
 	cfg.max_deliver = 0;
 	if ((error = gs_db_begin(db, err)) < 0)
 		return error;
-	error = c_load(db, name, &cur, err);
+	error = c_cfg(db, name, &cur, err);
 	if (error == GS_ENOTFOUND) {
 		gs_error_clear(err);
 		error = c_write(db, &cfg, 1, err);
@@ -802,7 +819,12 @@ int gs_consumer_defer(gs_db *db, const char *name, int64_t logseq, int64_t delay
 int gs_consumer_cursor(gs_db *db, const char *name, int64_t *out, gs_error *err)
 {
 	gs_consumer_info c;
-	int error = c_load(db, name, &c, err);
-	*out = error == 0 ? c.cursor : 0;
-	return error;
+	int64_t min = 0;
+	int error;
+	*out = 0;
+	if ((error = c_cfg(db, name, &c, err)) < 0 || (error = c_int(db, SQL_P_MIN, name, 0, &min, err)) < 0)
+		return error;
+	/* MIN of no rows is NULL, read as 0: nothing pending */
+	*out = min > 0 ? min - 1 : c.pulled;
+	return 0;
 }

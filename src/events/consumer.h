@@ -84,6 +84,9 @@ int gs_consumer_name_ok(const char *name);
  * kept). */
 int gs_consumer_put(gs_db *db, const gs_consumer_cfg *cfg, int *created, gs_error *err);
 int gs_consumer_get(gs_db *db, const char *name, gs_consumer_info *out, gs_error *err);
+/* The same without the counts (pending, leased, cursor stay 0): no scan
+ * of the pending set. */
+int gs_consumer_get_cfg(gs_db *db, const char *name, gs_consumer_info *out, gs_error *err);
 int gs_consumer_delete(gs_db *db, const char *name, gs_error *err);
 typedef int (*gs_consumer_cb)(const gs_consumer_info *c, void *payload);
 int gs_consumer_each(gs_db *db, gs_consumer_cb cb, void *payload, gs_error *err);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "events/consumer.h"
 #include "events/evlog.h"
 #include "http/internal.h"
 #include "limits.h"
@@ -216,8 +217,15 @@ static MHD_Result_t api_events(gs_req *req)
 static int sse_cb(int64_t logseq, const char *type, const char *json, void *payload)
 {
 	gs_req *req = payload;
-	gs_buf_printf(&req->sse_buf, NULL, "id: %lld\nevent: " GS_EVENT_TYPE_PREFIX "%s.v1\ndata: %s\n\n",
-		      (long long)logseq, type, json);
+	char id[80];
+	/* pieces, not one printf: a printf of the whole event formats it
+	 * twice (length, then text) */
+	snprintf(id, sizeof(id), "id: %lld\nevent: " GS_EVENT_TYPE_PREFIX, (long long)logseq);
+	gs_buf_adds(&req->sse_buf, id, NULL);
+	gs_buf_adds(&req->sse_buf, type, NULL);
+	gs_buf_adds(&req->sse_buf, ".v1\ndata: ", NULL);
+	gs_buf_adds(&req->sse_buf, json, NULL);
+	gs_buf_adds(&req->sse_buf, "\n\n", NULL);
 	req->sse_after = logseq;
 	req->sse_returned++;
 	return 0;
@@ -389,6 +397,50 @@ static MHD_Result_t api_stream(gs_req *req)
 	return ret;
 }
 
+typedef struct cm_ctx {
+	gs_buf *b;
+	int64_t head;
+	int pass;
+} cm_ctx;
+
+static int cm_cb(const gs_consumer_info *c, void *payload)
+{
+	cm_ctx *m = payload;
+	/* names are [A-Za-z0-9._-]: no label escaping needed */
+	if (m->pass == 0)
+		gs_buf_printf(m->b, NULL, "gitstore_consumer_pending{consumer=\"%s\"} %lld\n", c->cfg.name,
+			      (long long)c->pending);
+	else if (m->pass == 1)
+		gs_buf_printf(m->b, NULL, "gitstore_consumer_lag_events{consumer=\"%s\"} %lld\n", c->cfg.name,
+			      (long long)(m->head > c->cursor ? m->head - c->cursor : 0));
+	else
+		gs_buf_printf(m->b, NULL, "gitstore_consumer_dead_lettered_total{consumer=\"%s\"} %lld\n", c->cfg.name,
+			      (long long)c->dead);
+	return 0;
+}
+
+/* Per durable consumer: unsettled events, distance of its cursor from the
+ * head (an upper bound: not every event matches its filter), dead letters. */
+static void api_consumer_metrics(gs_req *req, int64_t head, gs_buf *b)
+{
+	static const char *const heads[] = {
+		"# HELP gitstore_consumer_pending Unsettled (leased or waiting) events of a durable consumer.\n"
+		"# TYPE gitstore_consumer_pending gauge\n",
+		"# HELP gitstore_consumer_lag_events Log head minus the consumer's settled cursor.\n"
+		"# TYPE gitstore_consumer_lag_events gauge\n",
+		"# HELP gitstore_consumer_dead_lettered_total Events a durable consumer gave up on.\n"
+		"# TYPE gitstore_consumer_dead_lettered_total counter\n"};
+	gs_error err = GS_ERROR_INIT;
+	gs_db *db = gs_dbpool_get(req->h->ctx.pool);
+	for (int pass = 0; pass < 3; pass++) {
+		cm_ctx m = {b, head, pass};
+		gs_buf_adds(b, heads[pass], NULL);
+		if (gs_consumer_each(db, cm_cb, &m, &err) < 0)
+			break;
+	}
+	gs_dbpool_put(req->h->ctx.pool, db);
+}
+
 MHD_Result_t gs_api_handle(gs_req *req, const char *url, const char *method)
 {
 	gs_error err = GS_ERROR_INIT;
@@ -408,6 +460,7 @@ MHD_Result_t gs_api_handle(gs_req *req, const char *url, const char *method)
 		gs_evlog_head(db, &head, &err);
 		gs_dbpool_put(req->h->ctx.pool, db);
 		gs_metrics_render(req->h->ctx.metrics, head, &b, &err);
+		api_consumer_metrics(req, head, &b);
 		ret = gs_http__send(req->conn, 200, "text/plain; version=0.0.4", b.ptr ? b.ptr : "", b.len);
 		gs_buf_release(&b);
 		return ret;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "events/consumer.h"
+#include "events/consumerreq.h"
 #include "events/evlog.h"
 #include "http/internal.h"
 #include "limits.h"
@@ -85,122 +86,51 @@ static json_t *cs_object(const gs_consumer_info *c)
 
 /* ---- request bodies ---- */
 
-static json_t *cs_body(gs_req *req, MHD_Result_t *ret)
+static MHD_Result_t cs_bad(gs_req *req, const char *code, const gs_error *err)
 {
-	json_error_t jerr;
-	json_t *j;
+	return gs_http__send_error(req->conn, 400, code, err->msg);
+}
+
+/* The PUT body into cfg, the repository resolved. 1 when cfg is ready,
+ * else 0 with the answer in *ret. */
+static int cs_parse_cfg(gs_req *req, gs_consumer_cfg *cfg, MHD_Result_t *ret)
+{
+	char repo[130], ns[64], name[64];
+	const char *code = "invalid_request";
+	gs_error err = GS_ERROR_INIT;
+	gs_repo_info info;
+	gs_db *db;
+	int error;
+
 	if (req->failed) {
 		*ret = gs_http__send_error(req->conn, 413, "body_too_large", "the request body exceeds 64 KiB");
-		return NULL;
-	}
-	j = json_loadb(req->body.ptr ? req->body.ptr : "", req->body.len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(j)) {
-		char m[256];
-		snprintf(m, sizeof(m), "the body must be a JSON object: %s", j ? "not an object" : jerr.text);
-		json_decref(j);
-		*ret = gs_http__send_error(req->conn, 400, "invalid_json", m);
-		return NULL;
-	}
-	return j;
-}
-
-/* Fails on a member not in allowed (a typo must not be ignored). */
-static int cs_only(json_t *obj, const char *const *allowed, char *bad, size_t badn)
-{
-	const char *key;
-	json_t *v;
-	json_object_foreach(obj, key, v) {
-		int ok = 0;
-		for (int i = 0; allowed[i] && !ok; i++)
-			ok = strcmp(key, allowed[i]) == 0;
-		if (!ok) {
-			snprintf(bad, badn, "%s", key);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int cs_int(json_t *obj, const char *key, int64_t lo, int64_t hi, int64_t dflt, int64_t *out)
-{
-	json_t *v = json_object_get(obj, key);
-	if (!v) {
-		*out = dflt;
 		return 0;
 	}
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return -1;
-	*out = json_integer_value(v);
-	return 0;
-}
-
-/* Parses a PUT body into cfg (name already set). */
-static MHD_Result_t cs_parse_cfg(gs_req *req, json_t *body, gs_consumer_cfg *cfg, int *ok)
-{
-	static const char *const top[] = {"filter", "ackWaitSeconds", "maxDeliver", "startAfter", NULL};
-	static const char *const fkeys[] = {"types", "repo", NULL};
-	json_t *filter = json_object_get(body, "filter"), *types, *t, *repo;
-	char bad[128], m[300];
-	int64_t v;
-	size_t i;
-
-	*ok = 0;
-	if (cs_only(body, top, bad, sizeof(bad)) < 0 || (filter && (!json_is_object(filter) ||
-								     cs_only(filter, fkeys, bad, sizeof(bad)) < 0))) {
-		snprintf(m, sizeof(m), filter && !json_is_object(filter) ? "filter must be an object%.0s"
-									: "unknown member '%.100s'",
-			 bad);
-		return gs_http__send_error(req->conn, 400, "invalid_consumer", m);
+	if (gs_consumerreq_put(req->body.ptr, req->body.len, cfg, repo, &code, &err) < 0) {
+		*ret = cs_bad(req, code, &err);
+		return 0;
 	}
-	types = json_object_get(filter, "types");
-	if (types && (!json_is_array(types) || json_array_size(types) > GS_MAX_CONSUMER_TYPES)) {
-		snprintf(m, sizeof(m), "filter.types must be an array of at most %d event types", GS_MAX_CONSUMER_TYPES);
-		return gs_http__send_error(req->conn, 400, "invalid_consumer", m);
+	if (!repo[0])
+		return 1;
+	if (gs_str_split_repo(repo, ns, name, &err) < 0) {
+		*ret = cs_bad(req, "invalid_repo", &err);
+		return 0;
 	}
-	json_array_foreach(types, i, t) {
-		const char *name = gs_evlog_type_canonical(json_string_value(t));
-		if (!name) {
-			snprintf(m, sizeof(m), "unknown event type '%.100s' in filter.types",
-				 json_is_string(t) ? json_string_value(t) : "(not a string)");
-			return gs_http__send_error(req->conn, 400, "invalid_type", m);
-		}
-		cfg->types[cfg->ntypes++] = name;
+	db = gs_dbpool_get(req->h->ctx.pool);
+	error = gs_registry_repo_lookup(db, ns, name, &info, &err);
+	gs_dbpool_put(req->h->ctx.pool, db);
+	if (error == GS_ENOTFOUND) {
+		*ret = gs_http__send_error(req->conn, 404, "repository_not_found", "filter.repo: repository not found");
+		return 0;
 	}
-	repo = json_object_get(filter, "repo");
-	if (repo && !json_is_null(repo)) {
-		char ns[64], name[64];
-		gs_repo_info info;
-		gs_error err = GS_ERROR_INIT;
-		gs_db *db;
-		int error;
-		if (!json_is_string(repo) || gs_str_split_repo(json_string_value(repo), ns, name, &err) < 0)
-			return gs_http__send_error(req->conn, 400, "invalid_repo", "filter.repo must be \"namespace/name\"");
-		db = gs_dbpool_get(req->h->ctx.pool);
-		error = gs_registry_repo_lookup(db, ns, name, &info, &err);
-		gs_dbpool_put(req->h->ctx.pool, db);
-		if (error == GS_ENOTFOUND)
-			return gs_http__send_error(req->conn, 404, "repository_not_found", "filter.repo: repository not found");
-		if (error < 0)
-			return gs_http__send_error(req->conn, 503, "unavailable", err.msg);
-		snprintf(cfg->repo_uid, sizeof(cfg->repo_uid), "%s", info.uid);
-		snprintf(cfg->repo, sizeof(cfg->repo), "%s/%s", ns, name);
-		snprintf(cfg->ns, sizeof(cfg->ns), "%s", ns);
+	if (error < 0) {
+		*ret = gs_http__send_error(req->conn, 503, "unavailable", err.msg);
+		return 0;
 	}
-	if (cs_int(body, "ackWaitSeconds", 1, GS_MAX_CONSUMER_ACK_WAIT_S, GS_CONSUMER_DEFAULT_ACK_WAIT_S, &v) < 0) {
-		snprintf(m, sizeof(m), "ackWaitSeconds must be an integer 1..%d", GS_MAX_CONSUMER_ACK_WAIT_S);
-		return gs_http__send_error(req->conn, 400, "invalid_consumer", m);
-	}
-	cfg->ack_wait_ms = v * 1000;
-	if (cs_int(body, "maxDeliver", 0, GS_MAX_CONSUMER_DELIVER, GS_CONSUMER_DEFAULT_MAX_DELIVER, &v) < 0) {
-		snprintf(m, sizeof(m), "maxDeliver must be an integer 0 (unlimited)..%d", GS_MAX_CONSUMER_DELIVER);
-		return gs_http__send_error(req->conn, 400, "invalid_consumer", m);
-	}
-	cfg->max_deliver = (int)v;
-	if (cs_int(body, "startAfter", 0, INT64_MAX, 0, &v) < 0)
-		return gs_http__send_error(req->conn, 400, "invalid_consumer", "startAfter must be a log position (>= 0)");
-	cfg->start_after = v;
-	*ok = 1;
-	return MHD_YES;
+	snprintf(cfg->repo_uid, sizeof(cfg->repo_uid), "%s", info.uid);
+	snprintf(cfg->repo, sizeof(cfg->repo), "%s", repo);
+	snprintf(cfg->ns, sizeof(cfg->ns), "%s", ns);
+	return 1;
 }
 
 /* ---- routes ---- */
@@ -211,20 +141,15 @@ static MHD_Result_t cs_put(gs_req *req, const char *name)
 	gs_consumer_info cur;
 	gs_error err = GS_ERROR_INIT;
 	MHD_Result_t ret = MHD_NO;
-	json_t *body;
 	gs_db *db;
-	int ok = 0, created = 0, error;
+	int created = 0, error;
 
 	if (cs_builtin(name))
 		return gs_http__send_error(req->conn, 403, "reserved_name",
 					   "consumer names starting with 'gitstore-' are the daemon's own");
-	if (!(body = cs_body(req, &ret)))
-		return ret;
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(cfg.name, sizeof(cfg.name), "%s", name);
-	ret = cs_parse_cfg(req, body, &cfg, &ok);
-	json_decref(body);
-	if (!ok)
+	if (!cs_parse_cfg(req, &cfg, &ret))
 		return ret;
 	if (!cs_allowed(req, cfg.ns, GS_ROLE_ADMIN))
 		return gs_http__send_error(req->conn, 403, "forbidden",
@@ -252,7 +177,8 @@ static int cs_load(gs_req *req, const char *name, gs_role need, int writable, gs
 {
 	gs_error err = GS_ERROR_INIT;
 	gs_db *db = gs_dbpool_get(req->h->ctx.pool);
-	int error = gs_consumer_get(db, name, out, &err);
+	/* the counts (a scan of the pending set) only for the state answer */
+	int error = writable ? gs_consumer_get_cfg(db, name, out, &err) : gs_consumer_get(db, name, out, &err);
 	gs_dbpool_put(req->h->ctx.pool, db);
 	if (error < 0) {
 		*ret = cs_db_error(req, &err);
@@ -311,9 +237,13 @@ static MHD_Result_t cs_send_deliveries(gs_req *req, const gs_delivery *d, size_t
 	MHD_Result_t ret;
 	gs_buf_init(&b, (size_t)GS_MAX_CONSUMER_FETCH * (GS_MAX_EVENT_BYTES + 96) + 16);
 	gs_buf_adds(&b, "[", NULL);
-	for (size_t i = 0; i < n; i++)
-		gs_buf_printf(&b, NULL, "%s{\"logseq\":%lld,\"deliveryAttempt\":%d,\"event\":%s}", i ? ",\n" : "",
-			      (long long)d[i].logseq, d[i].attempt, d[i].json);
+	for (size_t i = 0; i < n; i++) {
+		/* the event appended as is, not through printf */
+		gs_buf_printf(&b, NULL, "%s{\"logseq\":%lld,\"deliveryAttempt\":%d,\"event\":", i ? ",\n" : "",
+			      (long long)d[i].logseq, d[i].attempt);
+		gs_buf_adds(&b, d[i].json, NULL);
+		gs_buf_adds(&b, "}", NULL);
+	}
 	gs_buf_adds(&b, "]\n", NULL);
 	ret = gs_http__send(req->conn, 200, "application/json", b.ptr, b.len);
 	gs_buf_release(&b);
@@ -372,48 +302,23 @@ typedef enum { CS_ACK, CS_NAK, CS_TERM } cs_settle_kind;
 
 static MHD_Result_t cs_settle(gs_req *req, const char *name, cs_settle_kind kind)
 {
-	static const char *const keys_ack[] = {"logseq", NULL};
-	static const char *const keys_nak[] = {"logseq", "delaySeconds", NULL};
 	gs_consumer_info c;
 	gs_error err = GS_ERROR_INIT;
 	MHD_Result_t ret = MHD_NO;
-	json_t *body, *list, *v, *settled, *unknown;
+	const char *code = "invalid_request";
+	json_t *settled, *unknown;
 	int64_t *seqs = NULL, delay = 0;
 	int *flags = NULL, error;
-	size_t i, n;
-	char bad[128], m[200];
+	size_t n = 0;
 	gs_db *db;
 
 	if (!cs_load(req, name, GS_ROLE_READER, 1, &c, &ret))
 		return ret;
-	if (!(body = cs_body(req, &ret)))
-		return ret;
-	list = json_object_get(body, "logseq");
-	if (cs_only(body, kind == CS_NAK ? keys_nak : keys_ack, bad, sizeof(bad)) < 0) {
-		snprintf(m, sizeof(m), "unknown member '%.100s'", bad);
-		ret = gs_http__send_error(req->conn, 400, "invalid_request", m);
-		goto out;
-	}
-	if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > GS_MAX_CONSUMER_SETTLE) {
-		snprintf(m, sizeof(m), "logseq must be an array of 1..%d log positions", GS_MAX_CONSUMER_SETTLE);
-		ret = gs_http__send_error(req->conn, 400, "invalid_request", m);
-		goto out;
-	}
-	if (kind == CS_NAK && cs_int(body, "delaySeconds", 0, GS_MAX_CONSUMER_NAK_DELAY_S, 0, &delay) < 0) {
-		snprintf(m, sizeof(m), "delaySeconds must be an integer 0..%d", GS_MAX_CONSUMER_NAK_DELAY_S);
-		ret = gs_http__send_error(req->conn, 400, "invalid_request", m);
-		goto out;
-	}
-	n = json_array_size(list);
-	seqs = gs_xcalloc(n, sizeof(*seqs));
+	if (req->failed)
+		return gs_http__send_error(req->conn, 413, "body_too_large", "the request body exceeds 64 KiB");
+	if (gs_consumerreq_settle(req->body.ptr, req->body.len, kind == CS_NAK, &seqs, &n, &delay, &code, &err) < 0)
+		return cs_bad(req, code, &err);
 	flags = gs_xcalloc(n, sizeof(*flags));
-	json_array_foreach(list, i, v) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1) {
-			ret = gs_http__send_error(req->conn, 400, "invalid_request", "logseq entries must be positive integers");
-			goto out;
-		}
-		seqs[i] = json_integer_value(v);
-	}
 	db = gs_dbpool_get(req->h->ctx.pool);
 	if (kind == CS_ACK)
 		error = gs_consumer_ack(db, name, seqs, n, flags, &err);
@@ -428,13 +333,12 @@ static MHD_Result_t cs_settle(gs_req *req, const char *name, cs_settle_kind kind
 	}
 	settled = json_array();
 	unknown = json_array();
-	for (i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		json_array_append_new(flags[i] ? settled : unknown, json_integer(seqs[i]));
 	ret = cs_json(req, 200, json_pack("{s:o, s:o}", "settled", settled, "notPending", unknown));
 out:
 	free(seqs);
 	free(flags);
-	json_decref(body);
 	return ret;
 }
 

@@ -1330,32 +1330,46 @@ static int push_complete(gs_db *db, const char *json)
 	return done;
 }
 
-/* One event: 1 processed, 0 nothing to do now (caught up, or waiting for
- * a push to complete), <0 error (the event is handed back for a retry). */
+/* Gives the leases from d[from] on back, uncounted: they were not looked
+ * at, and a later event of a repository must not overtake an earlier one. */
+static void ingest_give_back(gs_db *db, const gs_delivery *d, size_t from, size_t n)
+{
+	for (size_t i = from; i < n; i++) {
+		gs_error ignore = GS_ERROR_INIT;
+		gs_consumer_defer(db, GS_CONSUMER_CATALOG, d[i].logseq, 0, &ignore);
+	}
+}
+
+/* Up to INGEST_BATCH ref events, in order: how many were processed (0:
+ * caught up, or waiting for a push to complete), or <0 (that event is
+ * handed back for a retry, and the rest of the batch with it). */
 static int ingest_pass(const gs_ingest_ctx *ctx, gs_db *db, gs_error *err)
 {
 	gs_delivery *d = NULL;
-	size_t n = 0;
+	size_t n = 0, i;
 	int64_t due = 0;
-	int error;
+	int error = 0, processed = 0;
 
-	if ((error = gs_consumer_fetch(db, ctx->notify, GS_CONSUMER_CATALOG, 1, &d, &n, &due, err)) < 0 || n == 0)
+	if ((error = gs_consumer_fetch(db, ctx->notify, GS_CONSUMER_CATALOG, INGEST_BATCH, &d, &n, &due, err)) < 0)
 		return error;
-	if (!push_complete(db, d[0].json)) {
-		/* causes before effects: a push's catalog events follow its
-		 * push-completed; come back when it is appended */
-		error = gs_consumer_defer(db, GS_CONSUMER_CATALOG, d[0].logseq, 0, err);
-		gs_deliveries_free(d, n);
-		return error;
-	}
-	error = ingest_event(ctx, db, d[0].logseq, d[0].json, err);
-	if (error < 0) {
-		gs_error ignore = GS_ERROR_INIT;
-		GS_LOG(GS_LOG_ERROR, "ingest", "event %lld: %s (will retry)", (long long)d[0].logseq, err->msg);
-		gs_consumer_nak(db, NULL, GS_CONSUMER_CATALOG, &d[0].logseq, 1, 0, NULL, &ignore);
+	for (i = 0; i < n; i++) {
+		if (!push_complete(db, d[i].json)) {
+			/* causes before effects: a push's catalog events follow its
+			 * push-completed; come back when it is appended */
+			ingest_give_back(db, d, i, n);
+			break;
+		}
+		if ((error = ingest_event(ctx, db, d[i].logseq, d[i].json, err)) < 0) {
+			gs_error ignore = GS_ERROR_INIT;
+			GS_LOG(GS_LOG_ERROR, "ingest", "event %lld: %s (will retry)", (long long)d[i].logseq, err->msg);
+			gs_consumer_nak(db, NULL, GS_CONSUMER_CATALOG, &d[i].logseq, 1, 0, NULL, &ignore);
+			ingest_give_back(db, d, i + 1, n);
+			break;
+		}
+		processed++;
 	}
 	gs_deliveries_free(d, n);
-	return error < 0 ? error : 1;
+	return error < 0 ? error : (i < n ? 0 : processed);
 }
 
 int gs_ingest_run_once(const gs_ingest_ctx *ctx, gs_error *err)

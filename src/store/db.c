@@ -134,6 +134,8 @@ static const char *const MIGRATIONS[] = {
 	" PRIMARY KEY(consumer, logseq)) WITHOUT ROWID;"
 	"CREATE TABLE consumer_dead(consumer TEXT NOT NULL, logseq INTEGER NOT NULL, attempts INTEGER NOT NULL,"
 	" reason TEXT NOT NULL, dead_ms INTEGER NOT NULL, PRIMARY KEY(consumer, logseq)) WITHOUT ROWID;"
+	/* fetch finds the leases that ran out without reading every pending row */
+	"CREATE INDEX consumer_pending_due ON consumer_pending(consumer, leased, due_ms);"
 	"INSERT INTO consumers SELECT 'gitstore-catalog', '', '', '', '', 30000, 0, logseq, logseq, 0, 0, 0"
 	" FROM cursors WHERE name = 'catalog';"
 	"INSERT INTO consumers SELECT 'gitstore-lifecycle', '', '', '', '', 30000, 0, logseq, logseq, 0, 0, 0"

@@ -78,6 +78,8 @@ test_expect_success '/metrics is Prometheus text with every documented family' '
 	grep -qx "# TYPE gitstore_events_appended_total counter" m0 &&
 	grep -qx "# TYPE gitstore_event_log_head gauge" m0 &&
 	grep -qx "# TYPE gitstore_sse_clients gauge" m0 &&
+	grep -qx "# TYPE gitstore_consumer_pending gauge" m0 &&
+	grep -qx "# TYPE gitstore_consumer_dead_lettered_total counter" m0 &&
 	grep -qx "# TYPE gitstore_hook_roundtrip_seconds histogram" m0 &&
 	test "$(metric m0 gitstore_pushes_total)" = 0 &&
 	test "$(metric m0 gitstore_push_refusals_total)" = 0 &&
@@ -87,7 +89,7 @@ test_expect_success '/metrics is Prometheus text with every documented family' '
 	metric m0 gitstore_hook_roundtrip_seconds_sum >/dev/null &&
 	metric m0 "gitstore_hook_roundtrip_seconds_bucket{le=\"+Inf\"}" >/dev/null &&
 	grep -v "^#" m0 | grep -v "^$" >samples &&
-	awk "NF != 2 || \$1 !~ /^gitstore_[a-z_]+(\\{le=\"[^\"]+\"\\})?\$/ || \$2 !~ /^[0-9.e+-]+\$/ { print \"bad sample: \" \$0; bad = 1 } END { exit bad }" samples
+	awk "NF != 2 || \$1 !~ /^gitstore_[a-z_]+(\\{[a-z_]+=\"[^\"]+\"\\})?\$/ || \$2 !~ /^[0-9.e+-]+\$/ { print \"bad sample: \" \$0; bad = 1 } END { exit bad }" samples
 '
 
 test_expect_success 'a push moves pushes_total, events_appended_total, event_log_head, the histogram' '

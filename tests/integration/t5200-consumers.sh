@@ -236,6 +236,13 @@ test_expect_success 'gitstore events --consumer: prints, acknowledges, and resum
 	test_must_fail gitstore events --server "$GITSTORE_URL" --token "$ADMIN" --consumer "bad/name"
 '
 
+test_expect_success '/metrics: pending, lag and dead letters per consumer' '
+	expect 200 GET "$ADMIN" /metrics &&
+	grep -q "^gitstore_consumer_dead_lettered_total{consumer=\"flaky\"} 1$" out &&
+	grep -q "^gitstore_consumer_pending{consumer=\"gitstore-catalog\"} 0$" out &&
+	grep -q "^gitstore_consumer_lag_events{consumer=\"all\"} [0-9]*$" out
+'
+
 test_expect_success 'delete: 204, then 404' '
 	expect 204 DELETE "$ADMIN" /api/v1/consumers/terms &&
 	expect 404 GET "$ADMIN" /api/v1/consumers/terms &&
