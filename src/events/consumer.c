@@ -657,6 +657,10 @@ static int c_lease(gs_db *db, const gs_consumer_info *c, const c_pick *picks, in
 		gs_deliveries_free(d, k);
 		return error;
 	}
+	if (k == 0) {
+		free(d); /* nothing leased: callers may skip the free */
+		d = NULL;
+	}
 	*out = d;
 	*n = k;
 	return 0;

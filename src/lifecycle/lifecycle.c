@@ -386,8 +386,10 @@ int gs_lifecycle_run_once(const gs_ingest_ctx *ctx, gs_error *err)
 		gs_delivery *d = NULL;
 		size_t n = 0;
 		int64_t due = 0;
-		if ((error = gs_consumer_fetch(db, ctx->notify, GS_CONSUMER_LIFECYCLE, 1, &d, &n, &due, err)) < 0 || n == 0)
+		if ((error = gs_consumer_fetch(db, ctx->notify, GS_CONSUMER_LIFECYCLE, 1, &d, &n, &due, err)) < 0 || n == 0) {
+			gs_deliveries_free(d, n);
 			break;
+		}
 		/* applied in its own transaction, acknowledged after it commits:
 		 * a crash in between redelivers it, and the re-apply is a no-op */
 		if ((error = lc_event(ctx, db, d[0].json, err)) < 0) {
