@@ -89,13 +89,16 @@ int gs_relay_parse_url(const char *url, char host[GS_RELAY_MAX_HOST], int *port,
 	long p = RELAY_DEFAULT_PORT;
 	size_t hlen;
 
+	if (url && strchr(url, '@')) /* not echoed: it would show a password */
+		return gs_error_set(err, GS_EINVALID, "nats",
+				    "--nats: credentials in the URL are not supported; expected nats://HOST:PORT");
 	if (!url || strncmp(url, scheme, sizeof(scheme) - 1) != 0)
 		return gs_error_set(err, GS_EINVALID, "nats", "--nats %s: expected nats://HOST:PORT", url ? url : "");
 	h = url + sizeof(scheme) - 1;
 	end = h + strlen(h);
 	if (strpbrk(h, "@/?#, \t\r\n"))
 		return gs_error_set(err, GS_EINVALID, "nats",
-				    "--nats %s: expected nats://HOST:PORT (no credentials, path, query or list)", url);
+				    "--nats %s: expected nats://HOST:PORT (no path, query or list)", url);
 	if (*h == '[') { /* [IPv6]:PORT */
 		const char *close = strchr(h, ']');
 		if (!close || close == h + 1 || strspn(h + 1, "0123456789abcdefABCDEF:.") != (size_t)(close - h - 1))
