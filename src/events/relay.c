@@ -145,56 +145,151 @@ static int relay_token_ok(const char *s, size_t n)
 }
 
 /* dev.gitstore.<name>.v<N> -> <name> (a slice of type) */
-static int relay_type_name(const char *type, const char **name, size_t *n)
+static int relay_type_name(const char *type, size_t len, const char **name, size_t *n)
 {
 	const char *v;
-	size_t plen = strlen(GS_EVENT_TYPE_PREFIX);
-	if (!type || strncmp(type, GS_EVENT_TYPE_PREFIX, plen) != 0)
+	size_t plen = strlen(GS_EVENT_TYPE_PREFIX), digits;
+	if (!type || len <= plen || strncmp(type, GS_EVENT_TYPE_PREFIX, plen) != 0)
 		return -1;
-	v = strrchr(type, '.');
-	if (!v || v < type + plen || v[1] != 'v' || !v[2] || strspn(v + 2, "0123456789") != strlen(v + 2))
+	for (v = type + len - 1; v > type + plen && *v != '.'; v--)
+		;
+	digits = len - (size_t)(v + 2 - type);
+	if (*v != '.' || v + 2 > type + len || v[1] != 'v' || digits == 0 || strspn(v + 2, "0123456789") < digits)
 		return -1;
 	*name = type + plen;
 	*n = (size_t)(v - *name);
 	return relay_token_ok(*name, *n) ? 0 : -1;
 }
 
+/* The parts of an event a message is made of, as slices of its text (or
+ * of its parsed tree); NULL when absent. */
+typedef struct relay_parts {
+	const char *id, *type, *ns, *name;
+	size_t id_len, type_len, ns_len, name_len;
+} relay_parts;
+
+/* The fast path: the envelope exactly as evlog_envelope writes it,
+ *   {"specversion":"1.0","id":"..","source":"..","type":"..",...
+ *    ...,"repository":{"uid":"..","namespace":"..","name":".."}}}
+ * read off the text without building a tree (a full parse of every event
+ * was most of the relay's CPU). Any other shape -- an escape, another key
+ * order -- returns -1 and the event goes through the full parse. */
+static int relay_scan_str(const char **p, const char *end, const char *key, const char **val, size_t *len)
+{
+	size_t klen = strlen(key);
+	const char *q;
+	if ((size_t)(end - *p) < klen || memcmp(*p, key, klen) != 0)
+		return -1;
+	for (q = *p + klen; q < end && *q != '"' && *q != '\\'; q++)
+		;
+	if (q >= end || *q != '"')
+		return -1;
+	*val = *p + klen;
+	*len = (size_t)(q - *val);
+	*p = q;
+	return 0;
+}
+
+/* backwards: the text just before *p must be lit; moves *p before it */
+static int relay_scan_back(const char **p, const char *start, const char *lit)
+{
+	size_t n = strlen(lit);
+	if ((size_t)(*p - start) < n || memcmp(*p - n, lit, n) != 0)
+		return -1;
+	*p -= n;
+	return 0;
+}
+
+static const char *relay_scan_token_back(const char *p, const char *start)
+{
+	while (p > start && relay_token_ok(p - 1, 1))
+		p--;
+	return p;
+}
+
+static int relay_scan(const char *json, size_t len, relay_parts *out)
+{
+	const char *p = json, *end = json + len, *src, *q, *tok;
+	size_t src_len;
+	if (relay_scan_str(&p, end, "{\"specversion\":\"1.0\",\"id\":\"", &out->id, &out->id_len) < 0 ||
+	    relay_scan_str(&p, end, "\",\"source\":\"", &src, &src_len) < 0 ||
+	    relay_scan_str(&p, end, "\",\"type\":\"", &out->type, &out->type_len) < 0)
+		return -1;
+	q = end;
+	if (relay_scan_back(&q, p, "\"}}}") < 0)
+		return -1;
+	tok = relay_scan_token_back(q, p);
+	out->name = tok;
+	out->name_len = (size_t)(q - tok);
+	q = tok;
+	if (relay_scan_back(&q, p, "\",\"name\":\"") < 0)
+		return -1;
+	tok = relay_scan_token_back(q, p);
+	out->ns = tok;
+	out->ns_len = (size_t)(q - tok);
+	q = tok;
+	if (relay_scan_back(&q, p, "\",\"namespace\":\"") < 0)
+		return -1;
+	q = relay_scan_token_back(q, p); /* the uid */
+	if (relay_scan_back(&q, p, "\"repository\":{\"uid\":\"") < 0 || q <= p || (q[-1] != '{' && q[-1] != ','))
+		return -1;
+	return 0;
+}
+
+static void relay_take_str(json_t *v, const char **s, size_t *len)
+{
+	*s = json_string_value(v);
+	*len = *s ? json_string_length(v) : 0;
+}
+
 int gs_relay_subject(const char *json, size_t len, char subject[GS_RELAY_MAX_SUBJECT], char id[GS_RELAY_MAX_ID],
 		     gs_error *err)
 {
-	json_t *ev = json_loadb(json, len, 0, NULL);
-	json_t *repo = json_object_get(json_object_get(ev, "data"), "repository");
-	const char *type = json_string_value(json_object_get(ev, "type"));
-	const char *evid = json_string_value(json_object_get(ev, "id"));
-	const char *ns = json_string_value(json_object_get(repo, "namespace"));
-	const char *name = json_string_value(json_object_get(repo, "name"));
+	static const char printable[] = "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
+					"abcdefghijklmnopqrstuvwxyz{|}~";
+	json_t *ev = NULL;
+	relay_parts e;
 	const char *tname = NULL;
-	size_t tlen = 0, idlen = evid ? strlen(evid) : 0;
-	int error = 0;
+	size_t tlen = 0;
+	int error = 0, n;
 
-	if (!json_is_object(ev))
-		error = gs_error_set(err, GS_EINVALID, "events", "event is not a JSON object");
-	else if (!evid || idlen == 0 || idlen >= GS_RELAY_MAX_ID || strspn(evid, "!\"#$%&'()*+,-./0123456789:;<=>?@"
-								      "ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
-								      "abcdefghijklmnopqrstuvwxyz{|}~") != idlen)
+	memset(&e, 0, sizeof(e));
+	if (relay_scan(json, len, &e) < 0) {
+		json_t *repo;
+		memset(&e, 0, sizeof(e));
+		ev = json_loadb(json, len, 0, NULL);
+		if (!json_is_object(ev)) {
+			error = gs_error_set(err, GS_EINVALID, "events", "event is not a JSON object");
+			goto out;
+		}
+		repo = json_object_get(json_object_get(ev, "data"), "repository");
+		relay_take_str(json_object_get(ev, "id"), &e.id, &e.id_len);
+		relay_take_str(json_object_get(ev, "type"), &e.type, &e.type_len);
+		relay_take_str(json_object_get(repo, "namespace"), &e.ns, &e.ns_len);
+		relay_take_str(json_object_get(repo, "name"), &e.name, &e.name_len);
+	}
+	if (!e.id || e.id_len == 0 || e.id_len >= GS_RELAY_MAX_ID || strspn(e.id, printable) < e.id_len)
 		error = gs_error_set(err, GS_EINVALID, "events", "event without a usable id (1-%d printable characters)",
 				     GS_RELAY_MAX_ID - 1);
-	else if (relay_type_name(type, &tname, &tlen) < 0)
-		error = gs_error_set(err, GS_EINVALID, "events", "event %s: type %s is not dev.gitstore.<name>.v<N>", evid,
-				     type ? type : "(none)");
-	else if (!ns || !relay_token_ok(ns, strlen(ns)))
-		error = gs_error_set(err, GS_EINVALID, "events", "event %s: data.repository.namespace %s is not a subject token",
-				     evid, ns ? ns : "(none)");
-	else if (!name || !relay_token_ok(name, strlen(name)))
-		error = gs_error_set(err, GS_EINVALID, "events", "event %s: data.repository.name %s is not a subject token",
-				     evid, name ? name : "(none)");
-	if (error == 0) {
-		/* the prefix and 3 tokens of <= 63 with their dots fit (asserted below) */
-		int n = snprintf(subject, GS_RELAY_MAX_SUBJECT, GS_RELAY_SUBJECT_PREFIX ".%s.%s.", ns, name);
-		memcpy(subject + n, tname, tlen);
-		subject[(size_t)n + tlen] = 0;
-		memcpy(id, evid, idlen + 1);
-	}
+	else if (relay_type_name(e.type, e.type_len, &tname, &tlen) < 0)
+		error = gs_error_set(err, GS_EINVALID, "events", "event %.*s: type %.*s is not dev.gitstore.<name>.v<N>",
+				     (int)e.id_len, e.id, e.type ? (int)e.type_len : 6, e.type ? e.type : "(none)");
+	else if (!e.ns || !relay_token_ok(e.ns, e.ns_len))
+		error = gs_error_set(err, GS_EINVALID, "events", "event %.*s: data.repository.namespace %.*s is not a subject token",
+				     (int)e.id_len, e.id, e.ns ? (int)e.ns_len : 6, e.ns ? e.ns : "(none)");
+	else if (!e.name || !relay_token_ok(e.name, e.name_len))
+		error = gs_error_set(err, GS_EINVALID, "events", "event %.*s: data.repository.name %.*s is not a subject token",
+				     (int)e.id_len, e.id, e.name ? (int)e.name_len : 6, e.name ? e.name : "(none)");
+	if (error)
+		goto out;
+	/* the prefix and 3 tokens of <= 63 with their dots fit (asserted below) */
+	n = snprintf(subject, GS_RELAY_MAX_SUBJECT, GS_RELAY_SUBJECT_PREFIX ".%.*s.%.*s.", (int)e.ns_len, e.ns,
+		     (int)e.name_len, e.name);
+	memcpy(subject + n, tname, tlen);
+	subject[(size_t)n + tlen] = 0;
+	memcpy(id, e.id, e.id_len);
+	id[e.id_len] = 0;
+out:
 	json_decref(ev);
 	return error;
 }

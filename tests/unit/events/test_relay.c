@@ -1,5 +1,8 @@
 /* tests/unit/events/test_relay.c -- the relay's pure parts: NATS subject
- * and message id from a stored event, and --nats URL checking. */
+ * and message id from a stored event, and --nats URL checking. relay.c is
+ * included to reach relay_scan, the fast path that reads evlog's own
+ * layout off the text: it must take every event evlog writes and agree
+ * with the full parse. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "events/relay.h"
+#include "events/evlog.h"
+#include "events/relay.c"
+
+#include "../testdb.h"
 
 /* an event as evlog stores it, with type, namespace and name substituted */
 static const char EVENT_FMT[] =
@@ -145,6 +151,98 @@ static void test_relay__subject_refuses_non_events(void **state)
 	}
 }
 
+/* the subject and id computed here from the parsed event (the full path) */
+static void expected_from_tree(const char *json, char *subject, size_t cap, char *id, size_t idcap)
+{
+	json_t *ev = json_loads(json, 0, NULL);
+	json_t *repo = json_object_get(json_object_get(ev, "data"), "repository");
+	const char *type = json_string_value(json_object_get(ev, "type"));
+	size_t n = strlen(type);
+	assert_non_null(ev);
+	snprintf(subject, cap, "gitstore.%s.%s.%.*s", json_string_value(json_object_get(repo, "namespace")),
+		 json_string_value(json_object_get(repo, "name")), (int)(n - strlen("dev.gitstore.") - 3),
+		 type + strlen("dev.gitstore."));
+	snprintf(id, idcap, "%s", json_string_value(json_object_get(ev, "id")));
+	json_decref(ev);
+}
+
+static int check_stored(int64_t logseq, const char *type, const char *json, void *payload)
+{
+	relay_parts parts;
+	char subject[GS_RELAY_MAX_SUBJECT], id[GS_RELAY_MAX_ID], want_subject[GS_RELAY_MAX_SUBJECT], want_id[GS_RELAY_MAX_ID];
+	gs_error err = GS_ERROR_INIT;
+	int *n = payload;
+	(void)logseq;
+	(void)type;
+	memset(&parts, 0, sizeof(parts));
+	if (relay_scan(json, strlen(json), &parts) != 0)
+		fail_msg("the fast path does not take an event evlog wrote: %s", json);
+	assert_int_equal(gs_relay_subject(json, strlen(json), subject, id, &err), 0);
+	expected_from_tree(json, want_subject, sizeof(want_subject), want_id, sizeof(want_id));
+	assert_string_equal(subject, want_subject);
+	assert_string_equal(id, want_id);
+	(*n)++;
+	return 0;
+}
+
+static void test_relay__fast_path_reads_what_evlog_writes(void **state)
+{
+	gs_db *db = state[0];
+	gs_repo_info r1 = {"11111111-1111-4111-8111-111111111111", "shop", "catalog"};
+	gs_repo_info r2 = {"22222222-2222-4222-8222-222222222222", "a-b_c", "r-2"};
+	gs_error err = GS_ERROR_INIT;
+	gs_evlog_filter f;
+	gs_event_spec ev[4];
+	json_t *empty = json_object();
+	/* data whose strings look like the tail the fast path reads */
+	json_t *tricky = json_pack("{s:s, s:{s:{s:s, s:s}}, s:s}", "note",
+				   "\"repository\":{\"uid\":\"x\",\"namespace\":\"evil\",\"name\":\"n\"}}}", "resource",
+				   "repository", "namespace", "other", "name", "other", "path", "caf\xc3\xa9/\\\"q\".md");
+	int n = 0;
+
+	memset(ev, 0, sizeof(ev));
+	ev[0] = (gs_event_spec){"c1511e5e2322900ad41bee67f1da6e4f", "branch-created", &r1, "refs/heads/main", "p1", NULL, empty};
+	ev[1] = (gs_event_spec){"0b265c52a7718ce344920beda602d138", "catalog-admission-evaluated", &r1, "Product/shop/boot",
+				"p1", "c1511e5e2322900ad41bee67f1da6e4f", tricky};
+	ev[2] = (gs_event_spec){"353af2cbb79752654f4da1f51f9b36da", "push-completed", &r2, "a-b_c/r-2", NULL, NULL, NULL};
+	ev[3] = (gs_event_spec){"fd00c46df9c61c5037f275fb41bfa762", "tag-created", &r2, "refs/tags/\"x\"", "p2", NULL, tricky};
+	assert_int_equal(gs_evlog_append(db, ev, 4, NULL, NULL, &err), 0);
+	memset(&f, 0, sizeof(f));
+	f.limit = 10;
+	assert_int_equal(gs_evlog_read(db, &f, check_stored, &n, &err), 0);
+	assert_int_equal(n, 4);
+	json_decref(empty);
+	json_decref(tricky);
+}
+
+static void test_relay__other_layouts_take_the_full_parse(void **state)
+{
+	char subject[GS_RELAY_MAX_SUBJECT], id[GS_RELAY_MAX_ID];
+	gs_error err = GS_ERROR_INIT;
+	relay_parts parts;
+	const char *cases[] = {
+		/* another key order, white space, an escape in the id */
+		"{\"id\":\"a\",\"specversion\":\"1.0\",\"type\":\"dev.gitstore.x.v1\",\"data\":{\"repository\":"
+		"{\"uid\":\"u\",\"namespace\":\"d\",\"name\":\"c\"}}}",
+		"{ \"specversion\": \"1.0\", \"id\": \"a\", \"type\": \"dev.gitstore.x.v1\", \"data\": {\"repository\":"
+		"{\"uid\":\"u\",\"namespace\":\"d\",\"name\":\"c\"}} }",
+		"{\"specversion\":\"1.0\",\"id\":\"\\u0061\",\"source\":\"s\",\"type\":\"dev.gitstore.x.v1\",\"data\":"
+		"{\"repository\":{\"uid\":\"u\",\"namespace\":\"d\",\"name\":\"c\"}}}",
+		/* repository not the last member of data */
+		"{\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"s\",\"type\":\"dev.gitstore.x.v1\",\"data\":"
+		"{\"repository\":{\"uid\":\"u\",\"namespace\":\"d\",\"name\":\"c\"},\"z\":1}}",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&parts, 0, sizeof(parts));
+		if (relay_scan(cases[i], strlen(cases[i]), &parts) == 0)
+			fail_msg("fast path took a layout evlog does not write: %s", cases[i]);
+		assert_int_equal(gs_relay_subject(cases[i], strlen(cases[i]), subject, id, &err), 0);
+		assert_string_equal(subject, "gitstore.d.c.x");
+		assert_string_equal(id, "a");
+	}
+}
+
 static void test_relay__parse_url(void **state)
 {
 	char host[GS_RELAY_MAX_HOST];
@@ -215,6 +313,9 @@ int main(void)
 		cmocka_unit_test(test_relay__subject_longest_tokens),
 		cmocka_unit_test(test_relay__subject_refuses_malformed),
 		cmocka_unit_test(test_relay__subject_refuses_non_events),
+		cmocka_unit_test_setup_teardown(test_relay__fast_path_reads_what_evlog_writes, gs_testdb_setup,
+						gs_testdb_teardown),
+		cmocka_unit_test(test_relay__other_layouts_take_the_full_parse),
 		cmocka_unit_test(test_relay__parse_url),
 		cmocka_unit_test(test_relay__parse_url_refuses),
 	};
