@@ -33,6 +33,10 @@
 #  table; BENCH_LIFECYCLE=0 skips it, BENCH_LC_* / BENCH_SF_* knobs there):
 #  release tag -> last draft-published of a 10,000-product catalog vs. its
 #  draft ingest, and storefront reads/s vs. GET /healthz.
+#  Then scripts/bench/relay.sh (same way; BENCH_RELAY=0 skips it,
+#  BENCH_RELAY_EVENTS sets the log size): events/s the NATS JetStream relay
+#  publishes from a 20,000-event log to a local nats-server, vs. reading
+#  the same log through GET /api/v1/events.
 #
 # Environment: BENCH_RUNS (push repetitions, default 7), BENCH_FILES (2000),
 # BENCH_BURST_RUNS (3), BENCH_BURST_PUSHERS (4), BENCH_BURST_PUSHES (25),
@@ -421,4 +425,5 @@ echo "policies: ten admitted $(get policy.sys_admitted_ms) ms after their push s
 echo "CEL (CPU time, median of $(get cel.slices) interleaved slices per variant; min-max): policy $(get cel.policy_min_per_s)-$(get cel.policy_max_per_s) /s, rules alone $(get cel.cel_min_per_s)-$(get cel.cel_max_per_s) /s, true x3 $(get cel.floor_min_per_s)-$(get cel.floor_max_per_s) /s, native $(get cel.native_min_per_s)-$(get cel.native_max_per_s) /s; policy - rules alone = $(awk -v a="$(get cel.policy_ns)" -v b="$(get cel.cel_ns)" 'BEGIN { printf "%.0f", a - b }') ns per evaluation outside the interpreter"
 echo "total bench time $((T1 - T0)) s"
 . "$ROOT/scripts/bench/lifecycle.sh"
+. "$ROOT/scripts/bench/relay.sh"
 exit 0

@@ -64,13 +64,14 @@ rl_main () {
 	rl_npid=$bg_pid
 	"$PY" "$rl_tool" wait --port "$rl_nport" --timeout 20 || fail "nats-server did not start"
 	say "relay R1: gitstore --nats nats://127.0.0.1:$rl_nport publishing the log"
+	rl_ncpu0=$("$PY" "$rl_helper" cpu --pid "$rl_npid")
 	rl_since=$(date +%s.%N)
 	start_bg gitstore-relay "$TMP/gitstore-relay.log" "$BIN" serve --data "$rl_data" --listen 127.0.0.1:0 \
 		--nats "nats://127.0.0.1:$rl_nport"
 	rl_pid=$bg_pid
 	rl_port=$(rl_wait_ready "$TMP/gitstore-relay.log" "$rl_pid") || fail "gitstore (relay) did not print its ready line"
 	"$PY" "$rl_helper" drain --server "http://127.0.0.1:$rl_port" --nats-port "$rl_nport" --since "$rl_since" \
-		--gitstore-pid "$rl_pid" --nats-pid "$rl_npid" >>"$rl_res" || {
+		--gitstore-pid "$rl_pid" --nats-pid "$rl_npid" --nats-cpu0 "$rl_ncpu0" >>"$rl_res" || {
 		tail -n 20 "$TMP/gitstore-relay.log" >&2
 		fail "relay drain failed"
 	}
