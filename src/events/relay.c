@@ -236,6 +236,15 @@ static int relay_scan(const char *json, size_t len, relay_parts *out)
 	return 0;
 }
 
+/* a header value: visible ASCII, no space, no control character */
+static int relay_visible(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 static void relay_take_str(json_t *v, const char **s, size_t *len)
 {
 	*s = json_string_value(v);
@@ -245,8 +254,6 @@ static void relay_take_str(json_t *v, const char **s, size_t *len)
 int gs_relay_subject(const char *json, size_t len, char subject[GS_RELAY_MAX_SUBJECT], char id[GS_RELAY_MAX_ID],
 		     gs_error *err)
 {
-	static const char printable[] = "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
-					"abcdefghijklmnopqrstuvwxyz{|}~";
 	json_t *ev = NULL;
 	relay_parts e;
 	const char *tname = NULL;
@@ -268,7 +275,7 @@ int gs_relay_subject(const char *json, size_t len, char subject[GS_RELAY_MAX_SUB
 		relay_take_str(json_object_get(repo, "namespace"), &e.ns, &e.ns_len);
 		relay_take_str(json_object_get(repo, "name"), &e.name, &e.name_len);
 	}
-	if (!e.id || e.id_len == 0 || e.id_len >= GS_RELAY_MAX_ID || strspn(e.id, printable) < e.id_len)
+	if (!e.id || e.id_len == 0 || e.id_len >= GS_RELAY_MAX_ID || !relay_visible(e.id, e.id_len))
 		error = gs_error_set(err, GS_EINVALID, "events", "event without a usable id (1-%d printable characters)",
 				     GS_RELAY_MAX_ID - 1);
 	else if (relay_type_name(e.type, e.type_len, &tname, &tlen) < 0)
@@ -646,6 +653,8 @@ static void *relay_main(void *arg)
 		int idle = 0, error;
 		if ((error = relay_ensure_connected(r, &err)) == 0)
 			error = relay_pass(r, &idle, &err);
+		if (error < 0 && atomic_load(&r->stopping))
+			break; /* shutting down: the unacknowledged rest goes out at the next start */
 		if (error < 0) {
 			int delay = relay_jitter(r, backoff);
 			relay_disconnect(r); /* late acks and queued publishes go with it */
