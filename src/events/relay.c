@@ -76,6 +76,7 @@ struct gs_relay {
 	natsSubscription *acks; /* <inbox>.* : one reply subject per publish */
 	natsInbox *inbox;
 	int64_t cursor;
+	int64_t seen; /* log head the notifier last reported */
 	relay_batch *batch;
 	unsigned seed;
 };
@@ -672,8 +673,12 @@ static void *relay_main(void *arg)
 			failures = 0;
 		}
 		backoff = GS_RELAY_BACKOFF_MIN_MS;
+		/* nothing after the cursor: sleep until the head passes what we
+		 * have seen (not just the cursor, so a head the read cannot
+		 * reach never makes this spin) */
 		if (idle)
-			gs_evnotify_wait(r->notify, r->cursor, RELAY_IDLE_MS, &closing);
+			r->seen = gs_evnotify_wait(r->notify, r->seen > r->cursor ? r->seen : r->cursor, RELAY_IDLE_MS,
+						   &closing);
 	}
 	relay_disconnect(r);
 	return NULL;

@@ -208,6 +208,35 @@ test_expect_success 'metrics: lag 0, cursor = log head, every publish acknowledg
 	test "$(nats_tool cursor --db "$GITSTORE_DATA/gitstore.db" relay:nats)" = "$H"
 '
 
+# lag_zero_ms: milliseconds until the relay reports no lag (polled every
+# 20 ms, at most 5 s)
+lag_zero_ms () {
+	local t0 i=0
+	t0=$(date +%s%N)
+	until test "$(metric gitstore_relay_lag_events)" = 0
+	do
+		test $i -lt 250 || return 1
+		sleep 0.02
+		i=$((i + 1))
+	done
+	echo $(( ($(date +%s%N) - t0) / 1000000 ))
+}
+
+# The relay sleeps on the log's notifier; were it polling instead (its
+# idle check is every second), five pushes would take ~2.5 s in all.
+test_expect_success 'new events reach the stream promptly (woken by the log, not by a poll)' '
+	total=0 &&
+	for f in w1.md w2.md w3.md w4.md w5.md
+	do
+		commit_push "$URL" $f &&
+		ms=$(lag_zero_ms) &&
+		echo "$f: published $ms ms after the push returned" &&
+		total=$((total + ms)) || return 1
+	done &&
+	echo "total $total ms" &&
+	test "$total" -lt 1500
+'
+
 test_expect_success 'SIGKILL of gitstore right after a push: after restart nothing is lost or duplicated' '
 	commit_push "$URL" e.md &&
 	kill_gitstore &&
