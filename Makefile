@@ -2,7 +2,7 @@
 # `make check` and `make run` first install missing Debian packages
 # (scripts/install-deps.sh), then build, then test or run.
 
-PKGS     := libgit2 libmicrohttpd jansson sqlite3 libcrypto libcurl zlib yaml-0.1 libpcre2-8
+PKGS     := libgit2 libmicrohttpd jansson sqlite3 libcrypto libcurl zlib yaml-0.1 libpcre2-8 libnats
 CC       ?= cc
 OPT      ?= -O2
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -g $(OPT) -Wall -Wextra -Werror -Wshadow -Wvla \

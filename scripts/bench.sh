@@ -36,6 +36,10 @@
 #  Then scripts/bench/delivery.sh (the same way; BENCH_DELIVERY=0 skips it,
 #  BENCH_DLV_* knobs there): SSE fan-out to 10 streams vs. 1, durable
 #  consumer fetch+ack vs. GET /api/v1/events pages.
+#  Then scripts/bench/relay.sh (same way; BENCH_RELAY=0 skips it,
+#  BENCH_RELAY_EVENTS sets the log size): events/s the NATS JetStream relay
+#  publishes from a 20,000-event log to a local nats-server, vs. reading
+#  the same log through GET /api/v1/events.
 #
 # Environment: BENCH_RUNS (push repetitions, default 7), BENCH_FILES (2000),
 # BENCH_BURST_RUNS (3), BENCH_BURST_PUSHERS (4), BENCH_BURST_PUSHES (25),
@@ -425,4 +429,5 @@ echo "CEL (CPU time, median of $(get cel.slices) interleaved slices per variant;
 echo "total bench time $((T1 - T0)) s"
 . "$ROOT/scripts/bench/lifecycle.sh"
 . "$ROOT/scripts/bench/delivery.sh"
+. "$ROOT/scripts/bench/relay.sh"
 exit 0

@@ -13,7 +13,7 @@ if ! command -v clang >/dev/null; then
 fi
 OUT=build-fuzz
 mkdir -p "$OUT/obj"
-PKG="libgit2 libmicrohttpd jansson sqlite3 libcrypto libcurl zlib yaml-0.1 libpcre2-8"
+PKG="libgit2 libmicrohttpd jansson sqlite3 libcrypto libcurl zlib yaml-0.1 libpcre2-8 libnats"
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Isrc $(pkg-config --cflags $PKG) -fsanitize=fuzzer-no-link,address,undefined"
 # the library once, then one link per target. Objects are reused while
 # their source is older; a changed header (struct layouts!) rebuilds all.

@@ -5,7 +5,8 @@ set -eu
 PKGS="gcc make pkg-config git curl jq ca-certificates
 libgit2-dev libsqlite3-dev libmicrohttpd-dev libjansson-dev libyaml-dev zlib1g-dev
 libssl-dev libcurl4-openssl-dev libcmocka-dev libpcre2-dev
-python3 python3-jsonschema perl hyperfine clang libclang-rt-14-dev"
+python3 python3-jsonschema perl hyperfine clang libclang-rt-14-dev
+libnats-dev nats-server"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -209,6 +209,52 @@ _Static_assert(GS_MAX_INLINE_REFS_BYTES + 8192 < GS_MAX_EVENT_BYTES, "inline ref
  * the draft branch before checking If-Match against stored versions. */
 #define GS_API_CATCHUP_WAIT_MS 5000
 
+/* ---- NATS JetStream relay (src/events/relay.c; gitstore serve --nats) ---- */
+
+/* Events read from the log per relay pass. Each is copied (<= 64 KiB)
+ * until acknowledged, so this bounds the relay's memory (~1 MB typical,
+ * 32 MB worst case), and the cursor is written once per pass. */
+#ifndef GS_RELAY_BATCH
+#define GS_RELAY_BATCH 512
+#endif
+
+/* Publishes sent but not yet acknowledged by JetStream. One round trip
+ * per event would cap the rate at ~1/RTT; a window keeps the pipe full
+ * while staying well under JetStream's default max_ack_pending and the
+ * client's pending-message limit (65,536). */
+#ifndef GS_RELAY_MAX_INFLIGHT
+#define GS_RELAY_MAX_INFLIGHT 256
+#endif
+
+/* Reconnect backoff: first delay, doubling on each failure up to the
+ * ceiling, minus up to 20% jitter so that several daemons restarted
+ * together do not reconnect in lock step. */
+#ifndef GS_RELAY_BACKOFF_MIN_MS
+#define GS_RELAY_BACKOFF_MIN_MS 100
+#endif
+#ifndef GS_RELAY_BACKOFF_MAX_MS
+#define GS_RELAY_BACKOFF_MAX_MS 5000
+#endif
+
+/* No acknowledgement for this long while publishes are outstanding is a
+ * failure: the connection is dropped and the unacknowledged suffix is
+ * published again (the broker drops what it already has). */
+#ifndef GS_RELAY_PUBLISH_TIMEOUT_MS
+#define GS_RELAY_PUBLISH_TIMEOUT_MS 5000
+#endif
+
+/* TCP connect + NATS handshake, and each JetStream API request (stream
+ * lookup/creation). Bounds how long shutdown can wait on a dead server. */
+#ifndef GS_RELAY_CONNECT_TIMEOUT_MS
+#define GS_RELAY_CONNECT_TIMEOUT_MS 2000
+#endif
+
+_Static_assert(GS_RELAY_BATCH >= 1 && GS_RELAY_BATCH <= GS_MAX_EVENTS_PAGE, "relay batch within a log page");
+_Static_assert(GS_RELAY_MAX_INFLIGHT >= 1 && GS_RELAY_MAX_INFLIGHT <= GS_RELAY_BATCH, "relay window within a batch");
+_Static_assert(GS_RELAY_BACKOFF_MIN_MS >= 10 && GS_RELAY_BACKOFF_MIN_MS <= GS_RELAY_BACKOFF_MAX_MS, "relay backoff");
+_Static_assert(GS_RELAY_BACKOFF_MAX_MS <= 60000, "relay retries at least once a minute");
+_Static_assert(GS_RELAY_PUBLISH_TIMEOUT_MS >= 500, "relay ack timeout");
+
 /* ---- CEL expressions (src/cel; untrusted: written by policy authors) ---- */
 
 /* Source text of one expression. */

@@ -2,8 +2,9 @@
  * cli/serve.c -- `gitstore serve`: start-up, recovery, run, shutdown.
  *
  * Start order: data dirs and hook scripts, database pool, refs engine,
- * recovery + reconcile (before any client is accepted), hook socket,
- * HTTP. Stop in reverse on SIGTERM/SIGINT, draining connections; exit 0.
+ * recovery + reconcile (before any client is accepted), workers, the
+ * NATS relay (--nats), hook socket, HTTP. Stop in reverse on
+ * SIGTERM/SIGINT, draining connections; exit 0.
  * Signals are blocked in every thread and taken with sigwait here.
  * SPDX-License-Identifier: MIT
  */
@@ -19,6 +20,7 @@
 #include "cli/cli.h"
 #include "events/evlog.h"
 #include "events/evnotify.h"
+#include "events/relay.h"
 #include "events/retention.h"
 #include "git/gitrepo.h"
 #include "git/hooksock.h"
@@ -41,6 +43,7 @@ typedef struct gs_server {
 	char *hooks_dir;
 	char *hook_socket;
 	const char *listen;
+	const char *nats_url; /* --nats; NULL: no relay */
 	/* subsystems */
 	gs_dbpool *pool;
 	gs_evnotify notify;
@@ -49,6 +52,7 @@ typedef struct gs_server {
 	gs_ingest *ingest;
 	gs_lifecycle *lifecycle;  /* post-receive catalog worker */
 	gs_retention *retention;  /* NULL: keep every event */
+	gs_relay *relay;          /* outbox relay to NATS JetStream, or NULL */
 	gs_hooksock *hooks;
 	gs_httpd *http;
 } gs_server;
@@ -190,6 +194,8 @@ int gs_cli_serve(int argc, char **argv)
 			data = v;
 		else if (r == 0 && (r = gs_cli_opt(argc, argv, &i, "--listen", &v)) != 0 && v)
 			s.listen = v;
+		else if (r == 0 && (r = gs_cli_opt(argc, argv, &i, "--nats", &v)) != 0 && v)
+			s.nats_url = v;
 		else if (r == 0 && (r = gs_cli_opt(argc, argv, &i, "--retention-days", &v)) != 0 && v) {
 			if (serve_parse_days(v, &retention_ms) < 0) {
 				fprintf(stderr, "gitstore: --retention-days: a number of days, 0 (keep all) to %d, got '%.40s'\n",
@@ -197,9 +203,15 @@ int gs_cli_serve(int argc, char **argv)
 				return 2;
 			}
 		} else {
-			fprintf(stderr, "usage: gitstore serve [--data DIR] [--listen HOST:PORT] [--retention-days D]\n");
+			fprintf(stderr, "usage: gitstore serve [--data DIR] [--listen HOST:PORT] [--nats nats://HOST:PORT] "
+					"[--retention-days D]\n");
 			return 2;
 		}
+	}
+	/* a bad URL is a usage error now, not a relay retrying forever */
+	if (s.nats_url && gs_relay_parse_url(s.nats_url, NULL, NULL, &err) < 0) {
+		fprintf(stderr, "gitstore: %s\n", err.msg);
+		return 2;
 	}
 	lvl = getenv("GITSTORE_LOG_LEVEL");
 	if (lvl && gs_log_parse_level(lvl) >= 0)
@@ -241,12 +253,25 @@ int gs_cli_serve(int argc, char **argv)
 		goto out_notify;
 	if ((error = gs_lifecycle_start(&s.lifecycle, &ictx, &err)) < 0)
 		goto out_ingest;
+	if (s.nats_url) {
+		gs_relay_config rc;
+		memset(&rc, 0, sizeof(rc));
+		rc.url = s.nats_url;
+		rc.pool = s.pool;
+		rc.notify = &s.notify;
+		rc.metrics = &s.metrics;
+		if ((error = gs_relay_start(&s.relay, &rc, &err)) < 0)
+			goto out_ingest;
+	}
 	if (retention_ms > 0) {
+		/* the relay's unpublished events are kept too */
+		static const char *const relay_cursor[] = {GS_RELAY_CURSOR, NULL};
 		gs_retention_cfg rc;
 		memset(&rc, 0, sizeof(rc));
 		rc.pool = s.pool;
 		rc.keep_ms = retention_ms;
 		rc.interval_ms = GS_PRUNE_INTERVAL_S * 1000;
+		rc.cursors = s.nats_url ? relay_cursor : NULL;
 		if (getenv("GITSTORE_PRUNE_INTERVAL_MS")) {
 			/* tests prune often to see it happen */
 			uint64_t ms;
@@ -297,6 +322,7 @@ out_hooks:
 out_ingest:
 	gs_evnotify_close(&s.notify);
 	gs_retention_stop(s.retention);
+	gs_relay_stop(s.relay);
 	gs_lifecycle_stop(s.lifecycle);
 	gs_ingest_stop(s.ingest);
 out_notify:

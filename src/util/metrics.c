@@ -51,6 +51,26 @@ int gs_metrics_render(gs_metrics *m, int64_t log_head, gs_buf *out, gs_error *er
 	EMIT("gitstore_hook_roundtrip_seconds_bucket{le=\"+Inf\"} %lld\n", count);
 	EMIT("gitstore_hook_roundtrip_seconds_sum %.6f\n", (double)atomic_load(&m->hook_sum_us) / 1e6);
 	EMIT("gitstore_hook_roundtrip_seconds_count %lld\n", count);
+	if (atomic_load(&m->relay_enabled)) {
+		long long cursor = atomic_load(&m->relay_cursor);
+		EMIT("# HELP gitstore_relay_lag_events Events in the log not yet acknowledged by NATS JetStream.\n"
+		     "# TYPE gitstore_relay_lag_events gauge\ngitstore_relay_lag_events %lld\n",
+		     log_head > cursor ? (long long)log_head - cursor : 0LL);
+		EMIT("# HELP gitstore_relay_cursor Last logseq published, acknowledged and persisted by the relay.\n"
+		     "# TYPE gitstore_relay_cursor gauge\ngitstore_relay_cursor %lld\n", cursor);
+		EMIT("# HELP gitstore_relay_published_total Publishes acknowledged by JetStream (duplicates included).\n"
+		     "# TYPE gitstore_relay_published_total counter\ngitstore_relay_published_total %lld\n",
+		     (long long)atomic_load(&m->relay_published));
+		EMIT("# HELP gitstore_relay_duplicates_total Publishes JetStream acknowledged as duplicates (Nats-Msg-Id seen).\n"
+		     "# TYPE gitstore_relay_duplicates_total counter\ngitstore_relay_duplicates_total %lld\n",
+		     (long long)atomic_load(&m->relay_duplicates));
+		EMIT("# HELP gitstore_relay_publish_errors_total Failed relay attempts (connect, publish, error ack, ack timeout).\n"
+		     "# TYPE gitstore_relay_publish_errors_total counter\ngitstore_relay_publish_errors_total %lld\n",
+		     (long long)atomic_load(&m->relay_errors));
+		EMIT("# HELP gitstore_relay_connected 1 while the relay holds a connection to NATS.\n"
+		     "# TYPE gitstore_relay_connected gauge\ngitstore_relay_connected %d\n",
+		     atomic_load(&m->relay_connected));
+	}
 #undef EMIT
 	return 0;
 }

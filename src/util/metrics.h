@@ -25,6 +25,13 @@ typedef struct gs_metrics {
 	atomic_llong hook_bucket[GS_HIST_BUCKETS];
 	atomic_llong hook_count;
 	atomic_llong hook_sum_us;
+	/* NATS relay (events/relay.c); rendered only when relay_enabled */
+	atomic_int relay_enabled;
+	atomic_llong relay_cursor;     /* last logseq acknowledged and persisted */
+	atomic_llong relay_published;  /* publishes acknowledged (duplicates too) */
+	atomic_llong relay_duplicates; /* acknowledged as duplicate by the broker */
+	atomic_llong relay_errors;     /* failed attempts: connect, publish, ack */
+	atomic_int relay_connected;    /* 1 while a connection is up */
 } gs_metrics;
 
 void gs_metrics_hook_observe(gs_metrics *m, int64_t micros);
