@@ -2,7 +2,8 @@
 # `make fuzz` (and, briefly, `make check`): builds each tests/fuzz/fuzz_*.c
 # with clang's libFuzzer and ASan+UBSan, then runs it for FUZZ_SECONDS
 # (default 60) from its seed corpus in tests/fuzz/corpus/<name>/ (new
-# inputs go to a scratch copy under build-fuzz/). A crash fails the run
+# inputs go to a scratch copy under build-fuzz/). FUZZ_TARGETS="a b"
+# runs only those targets. A crash fails the run
 # and leaves the reproducer in build-fuzz/.
 set -eu
 cd "$(dirname "$0")/.."
@@ -32,6 +33,8 @@ done
 touch "$stamp"
 for f in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$f" .c)
+	# FUZZ_TARGETS="catalog httpreq": only those (default: every target)
+	case " ${FUZZ_TARGETS:-${name#fuzz_}} " in *" ${name#fuzz_} "*) ;; *) continue ;; esac
 	corpus=tests/fuzz/corpus/${name#fuzz_}
 	clang $CFLAGS -fsanitize=fuzzer -o "$OUT/$name" "$f" $objs $(pkg-config --libs $PKG) -lpthread
 	work="$OUT/corpus-${name#fuzz_}"

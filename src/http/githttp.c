@@ -21,14 +21,13 @@
 
 #include "git/gitrepo.h"
 #include "http/internal.h"
+#include "http/reqparse.h"
 #include "limits.h"
 #include "log/log.h"
 #include "util/alloc.h"
 #include "util/str.h"
 
 #define GIT_IO_CHUNK (64 * 1024)
-
-enum { GIT_INFO_REFS = 1, GIT_UPLOAD = 2, GIT_RECEIVE = 3 };
 
 static void git_fail(gs_req *req, unsigned status, const char *fmt, const char *arg)
 {
@@ -44,52 +43,6 @@ static MHD_Result_t git_send_fail(gs_req *req)
 	char body[400];
 	int n = snprintf(body, sizeof(body), "%s\n", req->fail_msg);
 	return gs_http__send(req->conn, req->fail_status, "text/plain; charset=utf-8", body, (size_t)n);
-}
-
-/* Parses /<ns>/<repo>[.git]/<rest>; 0 ok, -1 traversal/invalid. */
-static int git_parse_url(const char *url, char ns[64], char name[64], int *route)
-{
-	const char *p = url, *seg[5];
-	size_t len[5];
-	int nseg = 0;
-	if (*p != '/')
-		return -1;
-	while (*p && nseg < 5) {
-		const char *s;
-		p++;
-		s = p;
-		while (*p && *p != '/')
-			p++;
-		seg[nseg] = s;
-		len[nseg++] = (size_t)(p - s);
-	}
-	if (*p)
-		return -1;
-	for (int i = 0; i < nseg; i++)
-		if (len[i] == 0 || (len[i] <= 2 && seg[i][0] == '.' && (len[i] == 1 || seg[i][1] == '.')))
-			return -1;
-	if (nseg == 4 && len[2] == 4 && memcmp(seg[2], "info", 4) == 0 && len[3] == 4 && memcmp(seg[3], "refs", 4) == 0)
-		*route = GIT_INFO_REFS;
-	else if (nseg == 3 && len[2] == 15 && memcmp(seg[2], "git-upload-pack", 15) == 0)
-		*route = GIT_UPLOAD;
-	else if (nseg == 3 && len[2] == 16 && memcmp(seg[2], "git-receive-pack", 16) == 0)
-		*route = GIT_RECEIVE;
-	else
-		return -1;
-	if (len[0] > GS_MAX_NAME)
-		return -1;
-	memcpy(ns, seg[0], len[0]);
-	ns[len[0]] = 0;
-	{
-		size_t rl = len[1];
-		if (rl > 4 && memcmp(seg[1] + rl - 4, ".git", 4) == 0)
-			rl -= 4;
-		if (rl > GS_MAX_NAME)
-			return -1;
-		memcpy(name, seg[1], rl);
-		name[rl] = 0;
-	}
-	return gs_str_is_dns_label(ns) && gs_str_is_dns_label(name) ? 0 : -1;
 }
 
 static int git_protocol_header(gs_req *req)
@@ -339,26 +292,26 @@ static MHD_Result_t git_info_refs(gs_req *req)
 static MHD_Result_t git_first_call(gs_req *req, const char *url, const char *method, int *done)
 {
 	char ns[64], name[64];
-	int route = 0;
+	gs_gitroute route = 0;
 	gs_error err = GS_ERROR_INIT;
 	gs_role need;
 	gs_db *db;
 	int error;
 
 	*done = 1;
-	if (git_parse_url(url, ns, name, &route) < 0)
+	if (gs_reqparse_git_url(url, ns, name, &route) < 0)
 		return gs_http__send_error(req->conn, 400, "invalid_repository_path",
 					   "repository paths are /<namespace>/<repository>.git with DNS-label names");
-	if ((route == GIT_INFO_REFS && strcmp(method, "GET") != 0) || (route != GIT_INFO_REFS && strcmp(method, "POST") != 0))
+	if ((route == GS_GITROUTE_INFO_REFS && strcmp(method, "GET") != 0) || (route != GS_GITROUTE_INFO_REFS && strcmp(method, "POST") != 0))
 		return gs_http__send_error(req->conn, 405, "method_not_allowed", "method not allowed on this git route");
-	if (route == GIT_INFO_REFS) {
+	if (route == GS_GITROUTE_INFO_REFS) {
 		const char *svc = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "service");
 		if (!svc || (strcmp(svc, "git-upload-pack") != 0 && strcmp(svc, "git-receive-pack") != 0))
 			return gs_http__send_error(req->conn, 403, "smart_http_only",
 						   "only smart HTTP is served (service=git-upload-pack|git-receive-pack)");
 		req->receive = strcmp(svc, "git-receive-pack") == 0;
 	} else {
-		req->receive = route == GIT_RECEIVE;
+		req->receive = route == GS_GITROUTE_RECEIVE;
 	}
 	if (git_protocol_header(req) < 0)
 		return gs_http__send_error(req->conn, 400, "invalid_git_protocol", "invalid Git-Protocol header");
@@ -387,7 +340,7 @@ static MHD_Result_t git_first_call(gs_req *req, const char *url, const char *met
 		}
 		return gs_http__send_error(req->conn, 403, "forbidden", msg);
 	}
-	if (route == GIT_INFO_REFS)
+	if (route == GS_GITROUTE_INFO_REFS)
 		return git_info_refs(req);
 
 	{

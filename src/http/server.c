@@ -9,10 +9,10 @@
  * SPDX-License-Identifier: MIT
  */
 #include "http/internal.h"
+#include "http/reqparse.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,53 +67,13 @@ MHD_Result_t gs_http__send_401(struct MHD_Connection *c)
 	return ret;
 }
 
-/* Extracts the token from Basic (password) or Bearer credentials. */
-static int auth_token(const char *hdr, char *out, size_t outsz)
-{
-	if (strncasecmp(hdr, "Bearer ", 7) == 0) {
-		const char *t = hdr + 7;
-		while (*t == ' ')
-			t++;
-		if (strlen(t) == 0 || strlen(t) >= outsz)
-			return -1;
-		memcpy(out, t, strlen(t) + 1);
-		return 0;
-	}
-	if (strncasecmp(hdr, "Basic ", 6) == 0) {
-		const char *b64 = hdr + 6;
-		unsigned char dec[512];
-		size_t len;
-		int n;
-		char *colon;
-		while (*b64 == ' ')
-			b64++;
-		len = strlen(b64);
-		if (len == 0 || len > 680 || len % 4)
-			return -1;
-		n = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)len);
-		if (n < 0)
-			return -1;
-		while (len && b64[len - 1] == '=') { /* EVP counts padding as bytes */
-			n--;
-			len--;
-		}
-		dec[n] = 0;
-		colon = memchr(dec, ':', (size_t)n);
-		if (!colon || strlen(colon + 1) == 0 || strlen(colon + 1) >= outsz)
-			return -1;
-		memcpy(out, colon + 1, strlen(colon + 1) + 1);
-		return 0;
-	}
-	return -1;
-}
-
 int gs_http__authenticate(gs_req *req, gs_error *err)
 {
 	const char *hdr = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Authorization");
 	char token[256], hash[GS_SHA256_HEX];
 	gs_db *db;
 	int error;
-	if (!hdr || auth_token(hdr, token, sizeof(token)) < 0)
+	if (!hdr || gs_reqparse_credentials(hdr, token, sizeof(token)) < 0)
 		return gs_error_set(err, GS_EAUTH, "auth", "no credentials");
 	/* lookup by hash: timing does not depend on how much of a guessed
 	 * token matches */

@@ -243,6 +243,18 @@ test_expect_success 'events API: no token or unknown token is 401, wrong namespa
 	test "$(http_status resp)" = 403
 '
 
+test_expect_success 'malformed credentials are 401 and the daemon stays up' '
+	# "====" once made the Basic decoder write before its buffer
+	for cred in "Basic ====" "Basic A===" "Basic eDph====" "Basic =" "Basic eD=hYWJj" \
+		"Basic $(printf "x:" | base64)" "Bearer" "Bearer    " "Digest x" "Basic %%%%"; do
+		gs_curl -H "Authorization: $cred" "$GITSTORE_URL/api/v1/events" >resp &&
+		test "$(http_status resp)" = 401 &&
+		gs_curl -H "Authorization: $cred" "$GITSTORE_URL/default/catalog.git/info/refs?service=git-upload-pack" >resp &&
+		test "$(http_status resp)" = 401 || return 1
+	done &&
+	curl -sS --max-time 10 -f "$GITSTORE_URL/healthz" >/dev/null
+'
+
 test_expect_success 'every event validates; logseq contiguous' '
 	gs_events >all &&
 	check_cloudevents all &&
