@@ -82,68 +82,21 @@ POL_FILES=${BENCH_POLICY_FILES:-1000}
 POL_ROUNDS=${BENCH_POLICY_ROUNDS:-7}
 CEL_SECONDS=${BENCH_CEL_SECONDS:-1}
 
-say () { printf 'bench: %s\n' "$*" >&2; }
-fail () { say "error: $*"; exit 1; }
-
-test -x "$BIN" || fail "$BIN is not executable (run make)"
-test -x "$PY" || fail "$PY not found"
-command -v git >/dev/null || fail "git not found"
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/gitstore-bench.XXXXXX") || fail "mktemp failed"
-PIDS=""
-
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup () {
-	for c_pid in $PIDS; do
-		kill -TERM -- "-$c_pid" 2>/dev/null || kill -TERM "$c_pid" 2>/dev/null
-	done
-	for c_pid in $PIDS; do
-		wait "$c_pid" 2>/dev/null
-	done
-	if test -n "${BENCH_KEEP-}"; then
-		say "kept $TMP"
-	else
-		rm -rf -- "$TMP"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# An isolated Git environment (no user/system config, no proxies).
-for v in $(env | sed -n 's/^\(GIT_[A-Za-z0-9_]*\)=.*/\1/p'); do
-	unset "$v"
-done
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
-export HOME="$TMP/home" LANG=C LC_ALL=C TZ=UTC
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$TMP/gitconfig" GIT_TERMINAL_PROMPT=0
-mkdir -p "$HOME"
-cat >"$GIT_CONFIG_GLOBAL" <<\EOF
-[user]
-	name = Bench
-	email = bench@example.com
-[init]
-	defaultBranch = main
-[gc]
-	auto = 0
-EOF
-
-# start_bg NAME LOG CMD...: start CMD in its own session (so cleanup can
-# kill it with its children by process group); sets $bg_pid.
-start_bg () {
-	bg_log=$2
-	shift 2
-	setsid "$@" </dev/null >"$bg_log" 2>&1 &
-	bg_pid=$!
-	PIDS="$PIDS $bg_pid"
-}
+. "$ROOT/scripts/bench/common.sh"
+# the build directory of the binary (the CEL harness links its library),
+# before bench_setup points $BIN at the private copy
+BUILD_DIR=$(cd "$(dirname "$BIN")" && pwd) || fail "no directory for $BIN"
+bench_setup main
+# the parts sourced at the end use this environment and add their rows to
+# the one table
+BENCH_SOURCED=1
+BENCH_TABLES=
 
 # --- the CEL harness (step 8), built first so a build failure stops early ---------
 
 # against the library of the build GITSTORE_BIN belongs to (BUILD_DIR/..
 # holds its src/ and Makefile); `make` alone does not refresh
 # libgitstore.a, so ask its Makefile for it
-BUILD_DIR=$(cd "$(dirname "$BIN")" && pwd) || fail "no directory for $BIN"
 SRC_ROOT=$(dirname "$BUILD_DIR")
 test -f "$SRC_ROOT/src/cel/cel.h" || fail "no src/ next to $BUILD_DIR (GITSTORE_BIN must be in a build directory of a source tree)"
 if test -f "$SRC_ROOT/Makefile"; then
@@ -160,13 +113,6 @@ ${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -I"$SRC_ROOT/src" $(pkg-config --cflags jan
 	$(pkg-config --libs $PKGS) -lpthread || fail "cannot build scripts/bench/bench_cel.c"
 
 # --- gitstore -----------------------------------------------------------------
-
-# Run a private copy: the hooks exec the daemon's own binary, and a rebuild
-# of build/gitstore during the run must not break (or change) the figures.
-# the daemon symlinks its hooks to gitstore-hook next to its own binary
-{ mkdir -p "$TMP/bin" && cp -- "$BIN" "$TMP/bin/gitstore" &&
-	cp -- "$(dirname "$BIN")/gitstore-hook" "$TMP/bin/gitstore-hook"; } || fail "cannot copy $BIN and gitstore-hook"
-BIN=$TMP/bin/gitstore
 
 DATA=$TMP/data
 "$BIN" namespace create default --data "$DATA" >/dev/null || fail "namespace create failed"
@@ -368,6 +314,11 @@ get () { sed -n "s/^$1=//p" "$RES" | tail -n 1; }
 		printf "catalog: push returned -> last of %d events (median of %d)\t%.0f ms\tpush itself %.0f ms; last event time - push return %.0f ms\t%.2fx of 1 s (target <= 1 s: %s)\n",
 			f, n, l, p, e, l / 1000, (l <= 1000 ? "PASS" : "over target")
 	}'
+	awk -v l="$(get catalog.latency_ms)" -v p="$(get catalog.push_ms)" -v f="$(get catalog.files)" \
+	    -v v="$(get validate.per_s)" 'BEGIN {
+		t = f * 1000 / (p + l)
+		printf "catalog admission throughput: resources/s, push start -> last event\t%.0f res/s\t%.0f res/s (gitstore validate, same parse and rules, no git or log)\t%.2fx of baseline (info)\n", t, v, t / v
+	}'
 	awk -v a="$(get rss.hwm_after_kb)" -v b="$(get rss.hwm_before_kb)" -v r="$(get rss.rss_before_kb)" \
 	    -v z="$(get rss.rss_after_kb)" -v x="$(get rss.reset)" 'BEGIN {
 		printf "daemon peak RSS during catalog ingest (VmHWM)\t%.1f MiB\t%s; RSS before %.1f MiB, after %.1f MiB\t- (info)\n",
@@ -400,23 +351,7 @@ get () { sed -n "s/^$1=//p" "$RES" | tail -n 1; }
 	}'
 } >"$TMP/table.tsv"
 
-echo
-head -n 1 "$TMP/table.tsv"
-tail -n +2 "$TMP/table.tsv" | awk -F'\t' '
-	{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NR }
-	END {
-		for (r = 1; r <= n; r++) {
-			line = "| "
-			for (i = 1; i <= 4; i++) line = line sprintf("%-" w[i] "s | ", c[r, i])
-			sub(/ $/, "", line); print line
-			if (r == 1) {
-				line = "|"
-				for (i = 1; i <= 4; i++) { s = ""; for (j = 0; j < w[i] + 2; j++) s = s "-"; line = line s "|" }
-				print line
-			}
-		}
-	}'
-echo
+{
 echo "raw samples (ms): gitstore $(get push.gitstore.samples_ms); bare $(get push.bare.samples_ms)${CGI_URL:+; http-backend $(get push.httpbackend.samples_ms)}"
 echo "SSE latency min/max: $(get sse.min_ms) / $(get sse.max_ms) ms"
 echo "validate samples (ms): $(get validate.samples_ms) for $(get validate.files) files, $(get validate.bytes) bytes"
@@ -426,8 +361,22 @@ echo "API writes, $(get api.clients) clients: $(get api.conc_ok) ok in $(get api
 echo "push + admit samples (ms): $(get api.push_samples_ms); push alone p50 $(get api.push_only_p50_ms) ms; medians: push start -> ref event $(get api.psplit_start_to_ref_ms) ms, ref event -> admission event $(get api.psplit_ref_to_adm_ms) ms, admission event -> seen by the 5 ms poll $(get api.psplit_adm_to_seen_ms) ms; push returned $(get api.psplit_ref_to_ret_ms) ms after its ref event; not admitted: $(get api.push_not_allowed); step 6 took $(get api.step_s) s"
 echo "policies: ten admitted $(get policy.sys_admitted_ms) ms after their push started (push $(get policy.sys_push_ms) ms); samples (ms, push start -> last admission event seen): without $(get policy.none_samples_ms), with $(get policy.pol_samples_ms); added per resource per round $(get policy.added_samples_us) us; medians without / with: push $(get policy.none_push_ms) / $(get policy.pol_push_ms) ms, push returned -> last event seen $(get policy.none_after_ms) / $(get policy.pol_after_ms) ms, ref event -> first catalog event $(get policy.none_ref_to_first_ms) / $(get policy.pol_ref_to_first_ms) ms, appends $(get policy.none_append_ms) / $(get policy.pol_append_ms) ms, last event -> seen $(get policy.none_last_to_seen_ms) / $(get policy.pol_last_to_seen_ms) ms (read-out $(get policy.none_readout_ms) / $(get policy.pol_readout_ms) ms); admission event $(get policy.none_ev_bytes) / $(get policy.pol_ev_bytes) bytes; added per resource (paired medians): push $(get policy.added_push_us) us, push returned -> last event seen $(get policy.added_after_us) us, ref event -> first catalog event $(get policy.added_ref_to_first_us) us, appends $(get policy.added_append_us) us, last event -> seen $(get policy.added_last_to_seen_us) us; step 7 took $(get policy.step_s) s"
 echo "CEL (CPU time, median of $(get cel.slices) interleaved slices per variant; min-max): policy $(get cel.policy_min_per_s)-$(get cel.policy_max_per_s) /s, rules alone $(get cel.cel_min_per_s)-$(get cel.cel_max_per_s) /s, true x3 $(get cel.floor_min_per_s)-$(get cel.floor_max_per_s) /s, native $(get cel.native_min_per_s)-$(get cel.native_max_per_s) /s; policy - rules alone = $(awk -v a="$(get cel.policy_ns)" -v b="$(get cel.cel_ns)" 'BEGIN { printf "%.0f", a - b }') ns per evaluation outside the interpreter"
-echo "total bench time $((T1 - T0)) s"
-. "$ROOT/scripts/bench/lifecycle.sh"
-. "$ROOT/scripts/bench/delivery.sh"
-. "$ROOT/scripts/bench/relay.sh"
+echo "main steps took $((T1 - T0)) s"
+} >"$TMP/details-main.txt"
+
+# the sourced parts measure with their own daemons; their detail lines
+# are kept for after the table
+BENCH_TABLES="$TMP/table.tsv"
+. "$ROOT/scripts/bench/lifecycle.sh" >"$TMP/details-lifecycle.txt"
+. "$ROOT/scripts/bench/delivery.sh" >"$TMP/details-delivery.txt"
+. "$ROOT/scripts/bench/relay.sh" >"$TMP/details-relay.txt"
+
+echo
+# shellcheck disable=SC2086 # the list of table files is split on purpose
+bench_table $BENCH_TABLES
+for d in main lifecycle delivery relay; do
+	test -s "$TMP/details-$d.txt" && { echo; sed "/./,\$!d" "$TMP/details-$d.txt"; }
+done
+echo
+echo "total bench time $(($(date +%s) - T0)) s; load average at end $(cut -d" " -f1-3 /proc/loadavg)"
 exit 0

@@ -118,22 +118,7 @@ dlv_main () {
 		}'
 	} >"$TMP/delivery-table.tsv"
 
-	echo
-	head -n 1 "$TMP/delivery-table.tsv"
-	tail -n +2 "$TMP/delivery-table.tsv" | awk -F'\t' '
-		{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NR }
-		END {
-			for (r = 1; r <= n; r++) {
-				line = "| "
-				for (i = 1; i <= 4; i++) line = line sprintf("%-" w[i] "s | ", c[r, i])
-				sub(/ $/, "", line); print line
-				if (r == 1) {
-					line = "|"
-					for (i = 1; i <= 4; i++) { s = ""; for (j = 0; j < w[i] + 2; j++) s = s "-"; line = line s "|" }
-					print line
-				}
-			}
-		}'
+	bench_emit_table "$TMP/delivery-table.tsv"
 	echo
 	echo "setup: $(dlv_get dlv.events) tag-created at logseq $((dlv_after + 1))..$((dlv_after + $(dlv_get dlv.events))) (~$(dlv_get dlv.event_bytes) bytes of JSON each), one receive-pack $(dlv_get dlv.push_s) s; the built-in consumers (catalog worker, lifecycle controller) were done with them $(dlv_get dlv.drain_s) s later"
 	echo "SSE samples (events/s): 1 stream $(dlv_get dlv.sse_single_samples); $(dlv_get dlv.sse_streams) streams $(dlv_get dlv.sse_fan_samples) (slowest stream $(dlv_get dlv.sse_fan_slowest_samples_ms) ms); $(dlv_get dlv.sse_bytes_per_event) bytes per event on the wire; check read (1 stream, parsed, untimed) $(dlv_get dlv.sse_check_ms) ms"
@@ -141,7 +126,7 @@ dlv_main () {
 	echo "delivery step took $((dlv_t1 - dlv_t0)) s (setup $(dlv_get dlv.setup_s) s, SSE $(dlv_get dlv.sse_step_s) s, consumer $(dlv_get dlv.cons_step_s) s)${T0:+; total bench time incl. it $((dlv_t1 - T0)) s}"
 }
 
-if command -v start_bg >/dev/null 2>&1 && test -n "${TMP-}" && test -n "${RES-}"; then
+if test -n "${BENCH_SOURCED-}"; then
 	# sourced by scripts/bench.sh: its environment, temp directory and cleanup
 	if test "${BENCH_DELIVERY:-1}" != 0; then
 		dlv_main
@@ -154,49 +139,8 @@ else
 	BIN=${GITSTORE_BIN:-$ROOT/build/gitstore}
 	PY=/usr/bin/python3
 	T0=
-	say () { printf 'bench: %s\n' "$*" >&2; }
-	fail () { say "error: $*"; exit 1; }
-	test -x "$BIN" || fail "$BIN is not executable (run make)"
-	test -x "$PY" || fail "$PY not found"
-	command -v git >/dev/null || fail "git not found"
-	TMP=$(mktemp -d "${TMPDIR:-/tmp}/gitstore-bench-dlv.XXXXXX") || fail "mktemp failed"
-	PIDS=""
-	# shellcheck disable=SC2317 # called by the EXIT trap
-	cleanup () {
-		for c_pid in $PIDS; do
-			kill -TERM -- "-$c_pid" 2>/dev/null || kill -TERM "$c_pid" 2>/dev/null
-		done
-		for c_pid in $PIDS; do
-			wait "$c_pid" 2>/dev/null
-		done
-		if test -n "${BENCH_KEEP-}"; then
-			say "kept $TMP"
-		else
-			rm -rf -- "$TMP"
-		fi
-	}
-	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	for v in $(env | sed -n 's/^\(GIT_[A-Za-z0-9_]*\)=.*/\1/p'); do
-		unset "$v"
-	done
-	unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
-	export HOME="$TMP/home" LANG=C LC_ALL=C TZ=UTC
-	export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$TMP/gitconfig" GIT_TERMINAL_PROMPT=0
-	mkdir -p "$HOME"
-	printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n[gc]\n\tauto = 0\n' >"$GIT_CONFIG_GLOBAL"
-	start_bg () {
-		bg_log=$2
-		shift 2
-		setsid "$@" </dev/null >"$bg_log" 2>&1 &
-		bg_pid=$!
-		PIDS="$PIDS $bg_pid"
-	}
-	# a private copy of the binaries (the hooks exec gitstore-hook next to it)
-	{ mkdir -p "$TMP/bin" && cp -- "$BIN" "$TMP/bin/gitstore" &&
-		cp -- "$(dirname "$BIN")/gitstore-hook" "$TMP/bin/gitstore-hook"; } || fail "cannot copy $BIN and gitstore-hook"
-	BIN=$TMP/bin/gitstore
+	. "$ROOT/scripts/bench/common.sh"
+	bench_setup dlv
 	dlv_main
 	exit 0
 fi

@@ -124,22 +124,7 @@ lc_main () {
 		done
 	} >"$TMP/lifecycle-table.tsv"
 
-	echo
-	head -n 1 "$TMP/lifecycle-table.tsv"
-	tail -n +2 "$TMP/lifecycle-table.tsv" | awk -F'\t' '
-		{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NR }
-		END {
-			for (r = 1; r <= n; r++) {
-				line = "| "
-				for (i = 1; i <= 4; i++) line = line sprintf("%-" w[i] "s | ", c[r, i])
-				sub(/ $/, "", line); print line
-				if (r == 1) {
-					line = "|"
-					for (i = 1; i <= 4; i++) { s = ""; for (j = 0; j < w[i] + 2; j++) s = s "-"; line = line s "|" }
-					print line
-				}
-			}
-		}'
+	bench_emit_table "$TMP/lifecycle-table.tsv"
 	echo
 	echo "release samples (ms): $(lc_get lc.release_samples_ms); draft ingest samples (ms): $(lc_get lc.ingest_samples_ms)"
 	echo "release medians: push $(lc_get lc.release_push_ms) ms (returned; push start -> tag-created $(lc_get lc.start_to_tag_ms) ms), tag-created -> release-created $(lc_get lc.tag_to_relcreated_ms) ms (release admission of the whole tree), release-created -> first draft-published $(lc_get lc.relcreated_to_firstpub_ms) ms, first -> last draft-published $(lc_get lc.pub_append_ms) ms, last draft-published -> seen by the poll $(lc_get lc.lastpub_to_seen_ms) ms (read-out $(lc_get lc.release_readout_ms) ms); daemon CPU $(lc_get lc.release_cpu_s) s"
@@ -148,7 +133,7 @@ lc_main () {
 	echo "lifecycle step took $((lc_t1 - lc_t0)) s (release $(lc_get lc.step_s) s, storefront $(lc_get sf.step_s) s)${T0:+; total bench time incl. it $((lc_t1 - T0)) s}"
 }
 
-if command -v start_bg >/dev/null 2>&1 && test -n "${TMP-}" && test -n "${RES-}"; then
+if test -n "${BENCH_SOURCED-}"; then
 	# sourced by scripts/bench.sh: its environment, temp directory and cleanup
 	if test "${BENCH_LIFECYCLE:-1}" != 0; then
 		lc_main
@@ -161,49 +146,8 @@ else
 	BIN=${GITSTORE_BIN:-$ROOT/build/gitstore}
 	PY=/usr/bin/python3
 	T0=
-	say () { printf 'bench: %s\n' "$*" >&2; }
-	fail () { say "error: $*"; exit 1; }
-	test -x "$BIN" || fail "$BIN is not executable (run make)"
-	test -x "$PY" || fail "$PY not found"
-	command -v git >/dev/null || fail "git not found"
-	TMP=$(mktemp -d "${TMPDIR:-/tmp}/gitstore-bench-lc.XXXXXX") || fail "mktemp failed"
-	PIDS=""
-	# shellcheck disable=SC2317 # called by the EXIT trap
-	cleanup () {
-		for c_pid in $PIDS; do
-			kill -TERM -- "-$c_pid" 2>/dev/null || kill -TERM "$c_pid" 2>/dev/null
-		done
-		for c_pid in $PIDS; do
-			wait "$c_pid" 2>/dev/null
-		done
-		if test -n "${BENCH_KEEP-}"; then
-			say "kept $TMP"
-		else
-			rm -rf -- "$TMP"
-		fi
-	}
-	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	for v in $(env | sed -n 's/^\(GIT_[A-Za-z0-9_]*\)=.*/\1/p'); do
-		unset "$v"
-	done
-	unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
-	export HOME="$TMP/home" LANG=C LC_ALL=C TZ=UTC
-	export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$TMP/gitconfig" GIT_TERMINAL_PROMPT=0
-	mkdir -p "$HOME"
-	printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n[gc]\n\tauto = 0\n' >"$GIT_CONFIG_GLOBAL"
-	start_bg () {
-		bg_log=$2
-		shift 2
-		setsid "$@" </dev/null >"$bg_log" 2>&1 &
-		bg_pid=$!
-		PIDS="$PIDS $bg_pid"
-	}
-	# a private copy of the binaries (the hooks exec gitstore-hook next to it)
-	{ mkdir -p "$TMP/bin" && cp -- "$BIN" "$TMP/bin/gitstore" &&
-		cp -- "$(dirname "$BIN")/gitstore-hook" "$TMP/bin/gitstore-hook"; } || fail "cannot copy $BIN and gitstore-hook"
-	BIN=$TMP/bin/gitstore
+	. "$ROOT/scripts/bench/common.sh"
+	bench_setup lc
 	lc_main
 	exit 0
 fi

@@ -79,35 +79,22 @@ rl_main () {
 	rl_t1=$(date +%s)
 	rl_get () { sed -n "s/^$1=//p" "$rl_res" | tail -n 1; }
 
-	echo
-	echo "# gitstore relay benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $(nats-server --version 2>&1), load average $(cut -d" " -f1-3 /proc/loadavg))"
-	awk -v a="$(rl_get relay.per_s)" -v b="$(rl_get relay.read_per_s)" -v n="$(rl_get relay.events)" \
-	    -v h="$(rl_get relay.log_head)" -v w="$(rl_get relay.wall_s)" -v wr="$(rl_get relay.wall_per_s)" \
-	    -v s="$(rl_get relay.span_s)" -v r="$(rl_get relay.read_s)" 'BEGIN {
-		f1 = sprintf("relay: events/s published + acknowledged (%d events)", n)
-		v1 = sprintf("%.0f /s", a)
-		b1 = sprintf("%.0f /s (same log read via GET /api/v1/events, %.2f s)", b, r)
-		r1 = sprintf("%.2fx of baseline (info)", a / b)
-		f2 = "  first -> last message stored; daemon start -> lag 0"
-		v2 = sprintf("%.2f s", s)
-		b2 = sprintf("%.2f s = %.0f /s incl. start-up; log head %d", w, wr, h)
-		r2 = "- (info)"
-		w1 = length(f1) > length(f2) ? length(f1) : length(f2)
-		w2 = length(v1) > length(v2) ? length(v1) : length(v2)
-		w3 = length(b1) > length(b2) ? length(b1) : length(b2)
-		w4 = length(r1) > length(r2) ? length(r1) : length(r2)
-		fmt = "| %-" w1 "s | %-" w2 "s | %-" w3 "s | %-" w4 "s |\n"
-		printf fmt, "figure", "value", "baseline", "ratio/target"
-		d = "|"; for (i = 1; i <= 4; i++) { l = (i == 1 ? w1 : i == 2 ? w2 : i == 3 ? w3 : w4); s2 = ""; for (j = 0; j < l + 2; j++) s2 = s2 "-"; d = d s2 "|" }
-		print d
-		printf fmt, f1, v1, b1, r1
-		printf fmt, f2, v2, b2, r2
-	}'
+	{
+		echo "# gitstore relay benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, $(nats-server --version 2>&1), load average $(cut -d" " -f1-3 /proc/loadavg))"
+		printf '%s\t%s\t%s\t%s\n' figure value baseline ratio/target
+		awk -v a="$(rl_get relay.per_s)" -v b="$(rl_get relay.read_per_s)" -v n="$(rl_get relay.events)" \
+		    -v h="$(rl_get relay.log_head)" -v w="$(rl_get relay.wall_s)" -v wr="$(rl_get relay.wall_per_s)" \
+		    -v s="$(rl_get relay.span_s)" -v r="$(rl_get relay.read_s)" 'BEGIN {
+			printf "relay: events/s published + acknowledged (%d events)\t%.0f /s\t%.0f /s (same log read via GET /api/v1/events, %.2f s)\t%.2fx of baseline (info)\n", n, a, b, r, a / b
+			printf "  first -> last message stored; daemon start -> lag 0\t%.2f s\t%.2f s = %.0f /s incl. start-up; log head %d\t- (info)\n", s, w, wr, h
+		}'
+	} >"$TMP/relay-table.tsv"
+	bench_emit_table "$TMP/relay-table.tsv"
 	echo
 	echo "relay: log of $(rl_get relay.log_head) events filled by one push of $(rl_get relay.products) products in $(rl_get relay.fill_s) s (push + catalog ingest); stream $(rl_get relay.stream_bytes) bytes; duplicates $(rl_get relay.duplicates), errors $(rl_get relay.errors); CPU from daemon start to lag 0: gitstore $(rl_get relay.gitstore_cpu_s) s, nats-server $(rl_get relay.nats_cpu_s) s; read samples (s): $(rl_get relay.read_samples_s); relay step took $((rl_t1 - rl_t0)) s${T0:+; total bench time incl. it $((rl_t1 - T0)) s}"
 }
 
-if command -v start_bg >/dev/null 2>&1 && test -n "${TMP-}" && test -n "${RES-}"; then
+if test -n "${BENCH_SOURCED-}"; then
 	# sourced by scripts/bench.sh: its environment, temp directory and cleanup
 	if test "${BENCH_RELAY:-1}" != 0; then
 		rl_main
@@ -120,49 +107,8 @@ else
 	BIN=${GITSTORE_BIN:-$ROOT/build/gitstore}
 	PY=/usr/bin/python3
 	T0=
-	say () { printf 'bench: %s\n' "$*" >&2; }
-	fail () { say "error: $*"; exit 1; }
-	test -x "$BIN" || fail "$BIN is not executable (run make)"
-	test -x "$PY" || fail "$PY not found"
-	command -v git >/dev/null || fail "git not found"
-	TMP=$(mktemp -d "${TMPDIR:-/tmp}/gitstore-bench-relay.XXXXXX") || fail "mktemp failed"
-	PIDS=""
-	# shellcheck disable=SC2317 # called by the EXIT trap
-	cleanup () {
-		for c_pid in $PIDS; do
-			kill -TERM -- "-$c_pid" 2>/dev/null || kill -TERM "$c_pid" 2>/dev/null
-		done
-		for c_pid in $PIDS; do
-			wait "$c_pid" 2>/dev/null
-		done
-		if test -n "${BENCH_KEEP-}"; then
-			say "kept $TMP"
-		else
-			rm -rf -- "$TMP"
-		fi
-	}
-	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	for v in $(env | sed -n 's/^\(GIT_[A-Za-z0-9_]*\)=.*/\1/p'); do
-		unset "$v"
-	done
-	unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
-	export HOME="$TMP/home" LANG=C LC_ALL=C TZ=UTC
-	export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$TMP/gitconfig" GIT_TERMINAL_PROMPT=0
-	mkdir -p "$HOME"
-	printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n[gc]\n\tauto = 0\n' >"$GIT_CONFIG_GLOBAL"
-	start_bg () {
-		bg_log=$2
-		shift 2
-		setsid "$@" </dev/null >"$bg_log" 2>&1 &
-		bg_pid=$!
-		PIDS="$PIDS $bg_pid"
-	}
-	# a private copy of the binaries (the hooks exec gitstore-hook next to it)
-	{ mkdir -p "$TMP/bin" && cp -- "$BIN" "$TMP/bin/gitstore" &&
-		cp -- "$(dirname "$BIN")/gitstore-hook" "$TMP/bin/gitstore-hook"; } || fail "cannot copy $BIN and gitstore-hook"
-	BIN=$TMP/bin/gitstore
+	. "$ROOT/scripts/bench/common.sh"
+	bench_setup relay
 	rl_main
 	exit 0
 fi
