@@ -3,6 +3,7 @@
 
   crash.py --bin build/gitstore [--duration S] [--seed N] [--kills N]
            [--workdir DIR] [--keep] [--interval MIN,MAX] [--faults P]
+           [--orphans P] [--startup-kills P] [--pushers N]
 
 Creates a fresh data directory with two repositories (shop/catalog and
 acme/catalog), tokens and a durable consumer, starts `gitstore serve` on an
@@ -20,12 +21,15 @@ ephemeral 127.0.0.1 port and runs a concurrent workload against it:
   - a consumer client of the durable consumer, acknowledging most batches
     and dropping some (so they come back after the ack-wait);
 
-while the daemon is killed (SIGKILL of its process group) at random
-moments, every MIN..MAX seconds (default 0.3..3), and restarted; with
-probability P (default 0.25) a restart sets one of the test-only crash
-points GITSTORE_TEST_FAULT=after-intent|after-ref-commit|mid-catalog|
-lifecycle-before-ack, so the daemon also dies at those points in a random
-context.  Clients tolerate every failure while the daemon is down and
+while the daemon is killed (SIGKILL of its process group; with
+probability --orphans of the daemon alone, its git processes living on)
+at random moments, every MIN..MAX seconds (default 0.3..3), and
+restarted; with probability --faults (default 0.25) a restart sets one of
+the test-only crash points GITSTORE_TEST_FAULT=after-intent|
+after-ref-commit|mid-catalog|lifecycle-before-ack, so the daemon also
+dies at those points in a random context, and with probability
+--startup-kills (default 0.15) a restart is killed again during its
+start-up recovery.  (relay-after-publish needs a NATS server: not used.)  Clients tolerate every failure while the daemon is down and
 record only what was acknowledged as a success.
 
 After --duration seconds (and at least --kills kills) the workload stops,
@@ -92,10 +96,43 @@ class Daemon:
         self.lock = threading.Lock()
         self.base = None  # http://127.0.0.1:PORT while up
         self.unexpected = []  # exits we did not cause
+        self.orphans = []  # process groups of daemons killed alone
+
+    def kill_orphans(self):
+        for pgid in self.orphans:
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.orphans = []
 
     def url(self):
         with self.lock:
             return self.base
+
+    def start_and_kill(self, delay):
+        """Starts the daemon and SIGKILLs it after `delay` seconds, while
+        it runs its start-up recovery (or just after).  True if it was
+        still running."""
+        logf = open(self.logpath, "ab")
+        logf.write(b"=== crash.py: serve, killed after %.3f s\n" % delay)
+        logf.flush()
+        env = dict(self.env)
+        env.pop("GITSTORE_TEST_FAULT", None)
+        proc = subprocess.Popen(
+            [self.bin, "serve", "--data", self.data, "--listen", "127.0.0.1:%d" % self.port],
+            stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, env=env, start_new_session=True)
+        logf.close()
+        time.sleep(delay)
+        alive = proc.poll() is None
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        status = proc.wait(timeout=30)
+        if not alive and status != 0:
+            self.unexpected.append("gitstore exited with status %s during start-up" % status)
+        return alive
 
     def start(self, fault=None, timeout=60):
         env = dict(self.env)
@@ -170,12 +207,20 @@ class Daemon:
         self.proc = None
         return False
 
-    def kill(self):
-        """SIGKILL of the process group (the daemon and its git children).
-        Returns True when it was running."""
+    def kill(self, group=True):
+        """SIGKILL of the process group (the daemon and its git children),
+        or of the daemon alone (its git children live on as orphans, as
+        after an OOM kill).  Returns True when it was running."""
         if not self.check_alive():
             return False
-        status = self._reap()
+        if group:
+            status = self._reap()
+        else:
+            with self.lock:
+                self.base = None
+            self.proc.kill()
+            status = self.proc.wait(timeout=30)
+            self.orphans.append(self.proc.pid)
         self.proc = None
         if status not in (-signal.SIGKILL, 137) and status is not None:
             self.unexpected.append("gitstore exited with status %s before the kill" % status)
@@ -361,7 +406,7 @@ class Run:
         self.reasons = {}     # why pushes failed -> count
         self.stats = {"push_ok": 0, "push_fail": 0, "write_ok": 0, "write_fail": 0,
                       "release_ok": 0, "release_fail": 0, "fetches": 0, "dropped": 0,
-                      "kills": 0, "fault_restarts": 0, "fault_exits": 0}
+                      "kills": 0, "fault_restarts": 0, "fault_exits": 0, "startup_kills": 0}
 
     def count(self, key, n=1):
         with self.lock:
@@ -621,11 +666,14 @@ class Run:
                 if not self.daemon.check_alive():
                     break
                 time.sleep(0.05)
-            if self.daemon.kill():
+            if self.daemon.kill(group=rng.random() >= self.a.orphans):
                 self.count("kills")
             elif self.daemon.fault:
                 self.count("fault_exits")
             time.sleep(rng.uniform(0, 0.3))
+            if rng.random() < self.a.startup_kills:
+                if self.daemon.start_and_kill(rng.uniform(0.02, 0.5)):
+                    self.count("startup_kills")
             fault = rng.choice(FAULTS) if rng.random() < self.a.faults else None
             if fault:
                 self.count("fault_restarts")
@@ -733,6 +781,7 @@ class Run:
         # one more crash with everything quiet, then a clean start
         if self.daemon.kill():
             self.count("kills")
+        self.daemon.kill_orphans()
         self.daemon.start()
         api = invariants.Api(self.daemon.url(), self.admin, timeout=60)
         bad = self.liveness()
@@ -768,8 +817,9 @@ class Run:
         types = {}
         for ev in state["events"]:
             types[invariants.tname(ev)] = types.get(invariants.tname(ev), 0) + 1
-        print("crash: seed %d: %.1f s of load (%.1f s in all), %d kills (+%d fault restarts, %d fault exits)" % (
-            self.seed, load_time, time.time() - t_start, s["kills"], s["fault_restarts"], s["fault_exits"]))
+        print("crash: seed %d: %.1f s of load (%.1f s in all), %d kills (+%d during start-up, %d fault restarts, %d fault exits)" % (
+            self.seed, load_time, time.time() - t_start, s["kills"], s["startup_kills"], s["fault_restarts"],
+            s["fault_exits"]))
         print("crash: pushes %d ok / %d failed, API writes %d ok / %d failed, releases %d ok / %d failed" % (
             s["push_ok"], s["push_fail"], s["write_ok"], s["write_fail"], s["release_ok"], s["release_fail"]))
         print("crash: checked against the log: %d acknowledged ref moves, %d acknowledged API writes" % (
@@ -792,6 +842,10 @@ def main(argv=None):
     ap.add_argument("--interval", default="0.3,3", help="MIN,MAX seconds between kills")
     ap.add_argument("--faults", type=float, default=0.25, help="probability of a fault point at a restart")
     ap.add_argument("--pushers", type=int, default=3)
+    ap.add_argument("--startup-kills", type=float, default=0.15,
+                    help="probability that a restart is killed again during its start-up")
+    ap.add_argument("--orphans", type=float, default=0.0,
+                    help="probability that a kill hits the daemon alone (its git processes live on)")
     a = ap.parse_args(argv)
     a.bin = os.path.abspath(a.bin)
     if a.seed is None:

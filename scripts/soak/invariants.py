@@ -289,9 +289,16 @@ def check_catalog(events, diff_fn, settings=None):
             if len(rel) != 1:
                 out.append("[release] %s %s: %d release-created/-rejected events (want 1): %s" % (
                     repo_name(ev), brief(ev), len(rel), [brief(c) for c in rel]))
+            pc = completed.get(d(ev).get("pushId"))
             for c in rel:
                 if c["logseq"] < ev["logseq"]:
                     out.append("[release] %s comes before its ref event %s" % (brief(c), brief(ev)))
+                if pc is not None and c["logseq"] < pc:
+                    out.append("[release] %s comes before the push-completed (logseq %d) of its push" % (
+                        brief(c), pc))
+                if c.get("correlationid") != ev.get("correlationid"):
+                    out.append("[release] %s has correlationid %s, its ref event %s" % (
+                        brief(c), c.get("correlationid"), ev.get("correlationid")))
     seen = {}
     for ev in events:
         t = tname(ev)

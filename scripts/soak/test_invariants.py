@@ -276,6 +276,18 @@ class Checker(unittest.TestCase):
         renumber(h)
         self.fails("release", "2 release-created/-rejected", events=h)
 
+    def test_release_before_push_completed(self):
+        h = history()
+        h.insert(6, h.pop(7))  # release-created between the tag and its push-completed
+        renumber(h)
+        self.fails("release", "before the push-completed", events=h)
+
+    def test_lifecycle_event_before_its_cause(self):
+        h = history()
+        h.insert(7, h.pop(8))
+        renumber(h)
+        self.fails("release", "comes before its cause", events=h)
+
     def test_lifecycle_event_twice(self):
         h = history()
         dup = copy.deepcopy(h[8])

@@ -21,7 +21,7 @@ test_expect_success 'the invariant checker reports every kind of violation' '
 # event log for the schema check (GITSTORE_EVENT_DUMP).
 test_expect_success "crash.py --seed $SEED: $DURATION s of load, at least $KILLS kills, all invariants hold" '
 	/usr/bin/python3 "$SOAK/crash.py" --bin "$GITSTORE_BIN" --seed "$SEED" \
-		--duration "$DURATION" --kills "$KILLS" --interval 0.5,4 --workdir "$TRASH/crash" --keep >crash.out 2>crash.err
+		--duration "$DURATION" --kills "$KILLS" --interval 0.5,4 --orphans 0.2 --workdir "$TRASH/crash" --keep >crash.out 2>crash.err
 	status=$? &&
 	cat crash.out &&
 	if test "$status" != 0
