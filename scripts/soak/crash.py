@@ -67,6 +67,9 @@ CONSUMER_TYPES = list(invariants.REF_TYPES) + [
     "release-created", "release-rejected", "draft-published", "resource-unpublished",
     "release-withdrawn"]
 ZERO = invariants.ZERO
+DLQ = "crash-dlq"  # never settles every third event, terminates some
+DLQ_TYPES = ["push-completed"]
+DLQ_MAX = 2
 
 
 def log(*a):
@@ -402,6 +405,7 @@ class Run:
         self.writes = []      # [{"repo", "method", "status", "body"}] 2xx
         self.deliveries = []  # consumer deliveries, in order received
         self.acks = {}        # logseq -> index of the last delivery when its ack was confirmed
+        self.dlq = {"deliveries": [], "acked": set(), "termed": set(), "tried": set(), "never": set()}
         self.errors = []      # client bugs (exceptions)
         self.reasons = {}     # why pushes failed -> count
         self.stats = {"push_ok": 0, "push_fail": 0, "write_ok": 0, "write_fail": 0,
@@ -615,6 +619,68 @@ class Run:
                     for ls in res.get("settled", []):
                         self.acks[ls] = len(self.deliveries) - 1
 
+    def dlq_round(self, base, fno, wait):
+        """One fetch of the dead-letter consumer and its settling: every
+        third logseq is never settled, every fifth (else) terminated, the
+        rest acknowledged.  Returns the batch (None if the call failed)."""
+        st, batch = http(base, self.admin, "POST", "/api/v1/consumers/%s/fetch?max=20&wait=%d" % (DLQ, wait), b"")
+        if st != 200:
+            return None
+        q = self.dlq
+        act = {"ack": [], "term": []}
+        for it in batch:
+            ls = it["logseq"]
+            q["deliveries"].append({"fetch": fno, "logseq": ls, "deliveryAttempt": it["deliveryAttempt"],
+                                    "id": it["event"]["id"]})
+            if ls % 3 == 0:
+                q["never"].add(ls)
+            else:
+                act["term" if ls % 5 == 0 else "ack"].append(ls)
+        for verb, seqs in act.items():
+            if not seqs:
+                continue
+            q["tried"].update(seqs)
+            st, res = http(base, self.admin, "POST", "/api/v1/consumers/%s/%s" % (DLQ, verb), {"logseq": seqs})
+            if st == 200:
+                q["acked" if verb == "ack" else "termed"].update(res.get("settled", []))
+        return batch
+
+    def dlq_consumer(self):
+        fno = 0
+        while not self.stop.is_set():
+            base = self.daemon.url()
+            if base is None:
+                self.stop.wait(0.1)
+                continue
+            fno += 1
+            if self.dlq_round(base, fno, 1) is None:
+                self.stop.wait(0.1)
+
+    def dlq_check(self, api):
+        t0 = time.time()
+        fno = 10 ** 6
+        while True:
+            fno += 1
+            batch = self.dlq_round(self.daemon.url(), fno, 1)
+            if batch is None:
+                raise RuntimeError("fetch of consumer %s failed after the restart" % DLQ)
+            state = api.get("/api/v1/consumers/" + DLQ)
+            if not batch and state.get("pending") == 0:
+                break
+            if time.time() - t0 > 90:
+                raise RuntimeError("consumer %s still has %s pending" % (DLQ, state.get("pending")))
+        dead, after = [], 0
+        while True:
+            page = api.get("/api/v1/consumers/%s/dead-letters?after=%d&limit=1000" % (DLQ, after))
+            if not page.get("items"):
+                break
+            dead += page["items"]
+            after = page["items"][-1]["logseq"]
+        events = api.events()
+        q = self.dlq
+        return invariants.check_dead_letters(events, DLQ, DLQ_TYPES, DLQ_MAX, q["deliveries"], q["acked"],
+                                             q["tried"], q["termed"], q["never"], dead, state), len(dead)
+
     # --- set-up, kills, the end ---
 
     def cli(self, *args):
@@ -649,6 +715,10 @@ class Run:
                        {"filter": {"types": CONSUMER_TYPES}, "ackWaitSeconds": 2, "maxDeliver": 0})
         if st != 201:
             raise SetupError("creating consumer %s: HTTP %s %s" % (CONSUMER, st, res))
+        st, res = http(self.daemon.url(), self.admin, "PUT", "/api/v1/consumers/" + DLQ,
+                       {"filter": {"types": DLQ_TYPES}, "ackWaitSeconds": 1, "maxDeliver": DLQ_MAX})
+        if st != 201:
+            raise SetupError("creating consumer %s: HTTP %s %s" % (DLQ, st, res))
 
     def chaos(self):
         rng = random.Random("%s-chaos" % self.seed)
@@ -772,6 +842,7 @@ class Run:
         threads.append(self.guard("api-writer", lambda: self.api_writer(REPOS[0])))
         threads.append(self.guard("publisher", self.publisher))
         cons = self.guard("consumer", self.consumer)
+        threads.append(self.guard("dlq-consumer", self.dlq_consumer))
         try:
             load_time = self.chaos()
         finally:
@@ -787,12 +858,14 @@ class Run:
         bad = self.liveness()
         self.settle(api)
         cstate = invariants.drain_consumer(api, CONSUMER, self.deliveries, self.acks)
+        dlq_bad, ndead = self.dlq_check(api)
         self.settle(api)
         repos = invariants.GitRepos(self.data)
         state = invariants.collect(api, repos)
         bad += invariants.check_all(state, repos, self.pushes, self.writes,
                                    {"types": CONSUMER_TYPES, "deliveries": self.deliveries,
                                     "acks": self.acks, "complete": True})
+        bad += dlq_bad
         if cstate.get("deadLettered"):
             bad.append("[consumer] %s dead-lettered %s events (maxDeliver is unlimited)" % (
                 CONSUMER, cstate["deadLettered"]))
@@ -828,6 +901,8 @@ class Run:
         print("crash: %d events (%s); consumer: %d deliveries, %d redeliveries, %d batches dropped" % (
             len(state["events"]), ", ".join("%s %d" % kv for kv in sorted(types.items())),
             len(self.deliveries), sum(1 for dv in self.deliveries if dv["deliveryAttempt"] > 1), s["dropped"]))
+        print("crash: consumer %s: %d deliveries, %d dead letters (%d terminated)" % (
+            DLQ, len(self.dlq["deliveries"]), ndead, len(self.dlq["termed"])))
         return bad
 
 

@@ -51,6 +51,10 @@ name in brackets.  tests: scripts/soak/test_invariants.py.
   [published]  the storefront equals the resources of each repository's
                current release, and the replay of draft-published /
                resource-unpublished
+  [dead-letter] a consumer that never settles some events and terminates
+               others: at most maxDeliver deliveries, exactly those dead-
+               lettered (reason, attempts), each announced once by an
+               event-dead-lettered, nothing acknowledged among them
   [consumer]   a durable consumer delivered every matching event, nothing
                else, redeliveries only with deliveryAttempt > 1 and never
                after a confirmed ack, first deliveries in per-repository
@@ -684,6 +688,66 @@ def check_consumer(events, types, deliveries, confirmed_acks=(), repo=None, comp
             out.append("[consumer] repository %s: first delivery of logseq %s after the first delivery of %s" % (
                 repo_name(match[ls]), ls, last[uid]))
         last[uid] = max(last.get(uid, 0), ls)
+    return out
+
+
+def check_dead_letters(events, name, types, max_deliver, deliveries, acked, tried, termed, never,
+                       dead, state):
+    """A consumer that never settles some events (never: their logseqs)
+    and terminates others.  deliveries: as for check_consumer; acked /
+    termed: logseqs whose ack / term was confirmed; tried: logseqs the
+    client tried to ack or term; dead: its dead-letter list (items of GET
+    .../dead-letters); state: its GET state after the drain."""
+    out = []
+    types = set(types or ())
+    by_ls = {ev["logseq"]: ev for ev in events}
+    match = {ls for ls, ev in by_ls.items() if not types or tname(ev) in types}
+    for dv in deliveries:
+        if dv["deliveryAttempt"] > max_deliver:
+            out.append("[dead-letter] %s: logseq %s delivered with deliveryAttempt %s (maxDeliver %d)" % (
+                name, dv["logseq"], dv["deliveryAttempt"], max_deliver))
+    dl = {}
+    for it in dead:
+        ls = it.get("logseq")
+        if ls in dl:
+            out.append("[dead-letter] %s: logseq %s dead-lettered twice" % (name, ls))
+        dl[ls] = it
+        if ls not in match:
+            out.append("[dead-letter] %s: logseq %s dead-lettered but not matching the filter" % (name, ls))
+        if ls in acked:
+            out.append("[dead-letter] %s: logseq %s dead-lettered after its ack was confirmed" % (name, ls))
+        if it.get("reason") == "max-deliver" and it.get("deliveryAttempts") != max_deliver:
+            out.append("[dead-letter] %s: logseq %s dead-lettered (max-deliver) after %s deliveries" % (
+                name, ls, it.get("deliveryAttempts")))
+    for ls in sorted(never & match):
+        if ls not in dl:
+            out.append("[dead-letter] %s: logseq %s was never settled but is not dead-lettered" % (name, ls))
+    for ls in sorted(termed):
+        if ls not in dl or dl[ls].get("reason") != "term":
+            out.append("[dead-letter] %s: logseq %s was terminated but is dead-lettered as %s" % (
+                name, ls, dl.get(ls, {}).get("reason")))
+    for ls in sorted(match - set(dl) - set(tried)):
+        out.append("[dead-letter] %s: logseq %s never delivered, settled or dead-lettered" % (name, ls))
+    announced = {}
+    for ev in events:
+        if tname(ev) != "event-dead-lettered" or d(ev).get("consumer") != name:
+            continue
+        ls = d(ev).get("logseq")
+        if ls in announced:
+            out.append("[dead-letter] %s: logseq %s announced twice (%s, %s)" % (name, ls, announced[ls], brief(ev)))
+        announced[ls] = brief(ev)
+        target = by_ls.get(ls)
+        if ls not in dl:
+            out.append("[dead-letter] %s: %s announces logseq %s, which is not a dead letter" % (name, brief(ev), ls))
+        elif target is None or d(ev).get("eventId") != target["id"] or ev.get("causationid") != target["id"] \
+                or d(ev).get("reason") != dl[ls].get("reason") \
+                or d(ev).get("deliveryAttempts") != dl[ls].get("deliveryAttempts"):
+            out.append("[dead-letter] %s: %s does not describe dead letter %s" % (name, brief(ev), json.dumps(dl[ls])))
+    for ls in sorted(set(dl) - set(announced)):
+        out.append("[dead-letter] %s: logseq %s dead-lettered without an event-dead-lettered" % (name, ls))
+    if state.get("pending") != 0 or state.get("deadLettered") != len(dl):
+        out.append("[dead-letter] %s: state pending %s, deadLettered %s, %d dead letters listed" % (
+            name, state.get("pending"), state.get("deadLettered"), len(dl)))
     return out
 
 

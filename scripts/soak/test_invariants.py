@@ -384,5 +384,65 @@ class Checker(unittest.TestCase):
         self.fails("consumer", "first delivery of logseq 1 after the first delivery of 2", dlv=dlv)
 
 
+def dlq_history():
+    """history() plus an event-dead-lettered for push-completed 7."""
+    h = history()
+    h.append(ev(14, "event-dead-lettered", "dlq",
+                {"consumer": "dlq", "logseq": 7, "eventId": eid(7), "eventType": "dev.gitstore.push-completed.v1",
+                 "deliveryAttempts": 2, "reason": "max-deliver"}, cause=eid(7), corr="p2"))
+    return h
+
+
+def dlq_run(events=None, deliveries=None, acked=None, never=None, termed=None, dead=None, state=None):
+    # push-completed 2 acked, 7 never settled (dead after 2 deliveries), 11 acked
+    dv = deliveries if deliveries is not None else [
+        {"fetch": 1, "logseq": 2, "deliveryAttempt": 1, "id": eid(2)},
+        {"fetch": 2, "logseq": 7, "deliveryAttempt": 1, "id": eid(7)},
+        {"fetch": 3, "logseq": 7, "deliveryAttempt": 2, "id": eid(7)},
+        {"fetch": 3, "logseq": 11, "deliveryAttempt": 1, "id": eid(11)}]
+    return inv.check_dead_letters(
+        dlq_history() if events is None else events, "dlq", ["push-completed"], 2, dv,
+        {2, 11} if acked is None else acked, {2, 11}, termed or set(), {7} if never is None else never,
+        [{"logseq": 7, "deliveryAttempts": 2, "reason": "max-deliver"}] if dead is None else dead,
+        state or {"pending": 0, "deadLettered": 1 if dead is None else len(dead)})
+
+
+class DeadLetters(unittest.TestCase):
+    def fails(self, text, **kw):
+        out = dlq_run(**kw)
+        self.assertTrue([v for v in out if v.startswith("[dead-letter]") and text in v],
+                        "no [dead-letter] violation containing %r; got %s" % (text, out))
+
+    def test_consistent(self):
+        self.assertEqual(dlq_run(), [])
+        self.assertEqual(inv.check_envelope(dlq_history()), [])
+
+    def test_dead_letter_not_announced(self):
+        self.fails("without an event-dead-lettered", events=history())
+
+    def test_announced_twice(self):
+        h = dlq_history()
+        dup = copy.deepcopy(h[-1])
+        dup["id"], dup["logseq"], dup["sequence"] = "%032x" % 0xd1, 15, "%020d" % 15
+        h.append(dup)
+        self.fails("announced twice", events=h)
+
+    def test_never_settled_not_dead(self):
+        self.fails("never settled but is not dead-lettered", dead=[], events=history())
+
+    def test_acked_then_dead(self):
+        self.fails("after its ack was confirmed", acked={2, 7, 11})
+
+    def test_too_many_deliveries(self):
+        dv = [{"fetch": 4, "logseq": 7, "deliveryAttempt": 3, "id": eid(7)}]
+        self.fails("deliveryAttempt 3 (maxDeliver 2)", deliveries=dv)
+
+    def test_terminated_not_dead(self):
+        self.fails("was terminated", termed={11})
+
+    def test_state_disagrees(self):
+        self.fails("state pending 1", state={"pending": 1, "deadLettered": 1})
+
+
 if __name__ == "__main__":
     unittest.main()
