@@ -780,6 +780,10 @@ class Run:
         write (nothing else runs now, so each must succeed at once)."""
         bad = []
         for root, dirs, files in os.walk(os.path.join(self.data, "repos")):
+            for sub in dirs:
+                if sub.startswith("tmp_objdir-incoming-"):
+                    bad.append("[liveness] %s remains after a restart (the quarantine of a killed push)" % (
+                        os.path.relpath(os.path.join(root, sub), self.data)))
             for f in files:
                 if f.endswith(".lock"):
                     bad.append("[liveness] %s remains after a restart (a stale lock of a killed git)" % (

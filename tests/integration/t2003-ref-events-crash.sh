@@ -198,7 +198,7 @@ test_expect_success 'a SIGKILL between pushes loses nothing and adds nothing' '
 	test_cmp expect actual
 '
 
-test_expect_success 'ref locks of a git killed mid-update are removed at start-up (the refs stay writable)' '
+test_expect_success 'ref locks and quarantines of a git killed mid-push are removed at start-up (the refs stay writable)' '
 	N=$(ev_head) &&
 	C_LATER=$(gitref refs/heads/later) &&
 	kill_gitstore &&
@@ -210,7 +210,10 @@ test_expect_success 'ref locks of a git killed mid-update are removed at start-u
 	mkdir -p "$REPO_DIR/refs/heads/deep/er" &&
 	: >"$REPO_DIR/refs/heads/deep/er/x.lock" &&
 	echo keep >"$REPO_DIR/refs/heads/not-a-lock" &&
+	mkdir -p "$REPO_DIR/objects/tmp_objdir-incoming-x1/ab" &&
+	: >"$REPO_DIR/objects/tmp_objdir-incoming-x1/ab/cdef" &&
 	env_start_gitstore &&
+	test_path_is_missing "$REPO_DIR/objects/tmp_objdir-incoming-x1" &&
 	find "$REPO_DIR" -name "*.lock" >locks &&
 	test_must_be_empty locks &&
 	test_path_is_file "$REPO_DIR/refs/heads/not-a-lock" &&

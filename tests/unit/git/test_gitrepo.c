@@ -210,12 +210,40 @@ static void test_gitrepo__remove_stale_locks(void **state)
 	assert_int_equal(gs_gitrepo_remove_stale_locks(p, NULL, NULL, &err), 0);
 }
 
+static void test_gitrepo__remove_stale_quarantines(void **state)
+{
+	gs_error err = GS_ERROR_INIT;
+	char p[256], cmd[400];
+	int n = 0;
+	struct stat st;
+	(void)state;
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s/r.git/objects' && mkdir -p tmp_objdir-incoming-a1/ab tmp_objdir-incoming-b2/pack keep && "
+		 "touch tmp_objdir-incoming-a1/ab/cdef tmp_objdir-incoming-b2/pack/p.pack keep/x tmp_objdir-incoming-file",
+		 sandbox);
+	assert_int_equal(system(cmd), 0);
+	snprintf(p, sizeof(p), "%s/r.git", sandbox);
+	assert_int_equal(gs_gitrepo_remove_stale_quarantines(p, count_lock, &n, &err), 0);
+	assert_int_equal(n, 2);
+	snprintf(p, sizeof(p), "%s/r.git/objects/tmp_objdir-incoming-a1", sandbox);
+	assert_int_equal(stat(p, &st), -1);
+	snprintf(p, sizeof(p), "%s/r.git/objects/tmp_objdir-incoming-b2", sandbox);
+	assert_int_equal(stat(p, &st), -1);
+	snprintf(p, sizeof(p), "%s/r.git/objects/keep/x", sandbox);
+	assert_int_equal(stat(p, &st), 0);
+	snprintf(p, sizeof(p), "%s/r.git/objects/tmp_objdir-incoming-file", sandbox);
+	assert_int_equal(stat(p, &st), 0);
+	snprintf(p, sizeof(p), "%s/none.git", sandbox);
+	assert_int_equal(gs_gitrepo_remove_stale_quarantines(p, NULL, NULL, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gitrepo__commit_cas_and_diff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gitrepo__blob_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gitrepo__remove_stale_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gitrepo__remove_stale_quarantines, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("gitrepo", tests, NULL, NULL);
 }
