@@ -7,10 +7,12 @@
  */
 #include "git/gitrepo.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -67,6 +69,120 @@ int gs_gitrepo_create(const char *path, gs_error *err)
 out:
 	git_config_free(cfg);
 	git_repository_free(repo);
+	return error;
+}
+
+/* Removes path if it is a regular file whose name ends in ".lock". */
+static int unlink_lock(const char *path, gs_gitrepo_removed_cb cb, void *payload, gs_error *err)
+{
+	struct stat st;
+	size_t n = strlen(path);
+	if (n < 5 || strcmp(path + n - 5, ".lock") != 0 || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return gs_error_os(err, path);
+	if (cb)
+		cb(path, payload);
+	return 0;
+}
+
+/* unlink_lock on every file under dir, depth first; ref names are at
+ * most GS_MAX_REF_NAME bytes, so is the depth. */
+static int remove_locks_under(const char *dir, int depth, gs_gitrepo_removed_cb cb, void *payload, gs_error *err)
+{
+	DIR *d;
+	struct dirent *e;
+	int error = 0;
+	if (depth > GS_MAX_REF_NAME / 2)
+		return 0;
+	if (!(d = opendir(dir)))
+		return errno == ENOENT || errno == ENOTDIR ? 0 : gs_error_os(err, dir);
+	while (!error && (e = readdir(d))) {
+		struct stat st;
+		char *child;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		child = gs_xasprintf("%s/%s", dir, e->d_name);
+		if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
+			error = remove_locks_under(child, depth + 1, cb, payload, err);
+		else
+			error = unlink_lock(child, cb, payload, err);
+		free(child);
+	}
+	closedir(d);
+	return error;
+}
+
+int gs_gitrepo_remove_stale_locks(const char *path, gs_gitrepo_removed_cb cb, void *payload, gs_error *err)
+{
+	static const char *const top[] = {"HEAD.lock", "packed-refs.lock"};
+	int error = 0;
+	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]) && !error; i++) {
+		char *f = gs_xasprintf("%s/%s", path, top[i]);
+		error = unlink_lock(f, cb, payload, err);
+		free(f);
+	}
+	if (!error) {
+		char *refs = gs_xasprintf("%s/refs", path);
+		error = remove_locks_under(refs, 0, cb, payload, err);
+		free(refs);
+	}
+	return error;
+}
+
+/* rm -r of dir (no symlinks followed); a quarantine holds objects/xx/
+ * and pack/, so the depth stays small. */
+static int remove_tree(const char *dir, int depth, gs_error *err)
+{
+	DIR *d;
+	struct dirent *e;
+	int error = 0;
+	if (depth > 8)
+		return gs_error_set(err, GS_ERROR, "git", "%s: too deep to remove", dir);
+	if (!(d = opendir(dir)))
+		return errno == ENOENT ? 0 : gs_error_os(err, dir);
+	while (!error && (e = readdir(d))) {
+		struct stat st;
+		char *child;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		child = gs_xasprintf("%s/%s", dir, e->d_name);
+		if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
+			error = remove_tree(child, depth + 1, err);
+		else if (unlink(child) < 0 && errno != ENOENT)
+			error = gs_error_os(err, child);
+		free(child);
+	}
+	closedir(d);
+	if (!error && rmdir(dir) < 0 && errno != ENOENT)
+		error = gs_error_os(err, dir);
+	return error;
+}
+
+int gs_gitrepo_remove_stale_quarantines(const char *path, gs_gitrepo_removed_cb cb, void *payload, gs_error *err)
+{
+	static const char prefix[] = "tmp_objdir-incoming-";
+	char *objects = gs_xasprintf("%s/objects", path);
+	DIR *d = opendir(objects);
+	struct dirent *e;
+	int error = 0;
+	if (!d) {
+		error = errno == ENOENT ? 0 : gs_error_os(err, objects);
+		free(objects);
+		return error;
+	}
+	while (!error && (e = readdir(d))) {
+		struct stat st;
+		char *child;
+		if (strncmp(e->d_name, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		child = gs_xasprintf("%s/%s", objects, e->d_name);
+		if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode) && (error = remove_tree(child, 0, err)) == 0 && cb)
+			cb(child, payload);
+		free(child);
+	}
+	closedir(d);
+	free(objects);
 	return error;
 }
 

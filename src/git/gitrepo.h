@@ -24,6 +24,19 @@ void gs_gitrepo_global_shutdown(void);
 char *gs_gitrepo_path(const char *data_dir, const char *uid);
 /* Creates a bare repository with HEAD -> refs/heads/main. */
 int gs_gitrepo_create(const char *path, gs_error *err);
+/* Removes the lock files a git or libgit2 process that was killed in the
+ * middle of a ref update leaves behind (HEAD.lock, packed-refs.lock and
+ * every *.lock under refs/): as long as one exists, git refuses every
+ * update of that ref (of every deletion, for packed-refs.lock). Only for
+ * start-up, when no git process of the daemon can still be running.
+ * Calls cb (may be NULL) with each removed file's path. */
+typedef void (*gs_gitrepo_removed_cb)(const char *path, void *payload);
+int gs_gitrepo_remove_stale_locks(const char *path, gs_gitrepo_removed_cb cb, void *payload, gs_error *err);
+/* Removes the quarantine directories (objects/tmp_objdir-incoming-*) of
+ * pushes a crash interrupted: the objects of a push that never finished,
+ * which git deletes itself when receive-pack exits. Same rule: start-up
+ * only. Calls cb with each removed directory's path. */
+int gs_gitrepo_remove_stale_quarantines(const char *path, gs_gitrepo_removed_cb cb, void *payload, gs_error *err);
 /* Opens path; if quarantine is not NULL its objects are visible too (the
  * push being checked in pre-receive). */
 int gs_gitrepo_open(gs_gitrepo **out, const char *path, const char *quarantine, gs_error *err);

@@ -1454,6 +1454,13 @@ out:
 	return error;
 }
 
+static void leftover_removed(const char *path, void *payload)
+{
+	const gs_repo_info *repo = payload;
+	GS_LOG(GS_LOG_WARN, "recovery", "%s/%s: removed %s, left by a git process that did not finish", repo->ns,
+	       repo->name, path);
+}
+
 int gs_refs_recover(gs_refs *r, gs_error *err)
 {
 	gs_repo_info *repos = NULL;
@@ -1461,8 +1468,22 @@ int gs_refs_recover(gs_refs *r, gs_error *err)
 	gs_db *db = gs_dbpool_get(r->ctx.pool);
 	int error;
 
-	if ((error = recover_intents(r, db, err)) < 0 || (error = recover_pushes(r, db, err)) < 0 ||
-	    (error = gs_registry_repo_list(db, &repos, &n, err)) < 0)
+	if ((error = gs_registry_repo_list(db, &repos, &n, err)) < 0)
+		goto out;
+	/* git processes of the previous run are gone (killed with it, or
+	 * failed closed without its hook socket): the ref locks they held
+	 * would refuse those refs' updates for good, their quarantined
+	 * objects would stay on disk for good */
+	for (size_t i = 0; i < n; i++) {
+		gs_error e2 = GS_ERROR_INIT;
+		char *path = gs_gitrepo_path(r->data_dir, repos[i].uid);
+		if (gs_gitrepo_remove_stale_locks(path, leftover_removed, &repos[i], &e2) < 0 ||
+		    gs_gitrepo_remove_stale_quarantines(path, leftover_removed, &repos[i], &e2) < 0)
+			GS_LOG(GS_LOG_ERROR, "recovery", "%s/%s: removing what a killed git left: %s", repos[i].ns,
+			       repos[i].name, e2.msg);
+		free(path);
+	}
+	if ((error = recover_intents(r, db, err)) < 0 || (error = recover_pushes(r, db, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		gs_error e2 = GS_ERROR_INIT;

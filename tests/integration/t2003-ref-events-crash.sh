@@ -198,6 +198,39 @@ test_expect_success 'a SIGKILL between pushes loses nothing and adds nothing' '
 	test_cmp expect actual
 '
 
+test_expect_success 'ref locks and quarantines of a git killed mid-push are removed at start-up (the refs stay writable)' '
+	N=$(ev_head) &&
+	C_LATER=$(gitref refs/heads/later) &&
+	kill_gitstore &&
+	# what receive-pack holds between prepared and committed when the
+	# whole process group is SIGKILLed (found by t8000-crash-random)
+	echo "$C1" >"$REPO_DIR/refs/heads/main.lock" &&
+	echo "$C1" >"$REPO_DIR/HEAD.lock" &&
+	: >"$REPO_DIR/packed-refs.lock" &&
+	mkdir -p "$REPO_DIR/refs/heads/deep/er" &&
+	: >"$REPO_DIR/refs/heads/deep/er/x.lock" &&
+	echo keep >"$REPO_DIR/refs/heads/not-a-lock" &&
+	mkdir -p "$REPO_DIR/objects/tmp_objdir-incoming-x1/ab" &&
+	: >"$REPO_DIR/objects/tmp_objdir-incoming-x1/ab/cdef" &&
+	env_start_gitstore &&
+	test_path_is_missing "$REPO_DIR/objects/tmp_objdir-incoming-x1" &&
+	find "$REPO_DIR" -name "*.lock" >locks &&
+	test_must_be_empty locks &&
+	test_path_is_file "$REPO_DIR/refs/heads/not-a-lock" &&
+	rm "$REPO_DIR/refs/heads/not-a-lock" &&
+	grep "removed .*/refs/heads/main.lock, left by a git process that did not finish" "$TRASH/gitstore.log" &&
+	test_commit_in work six &&
+	C6=$(git -C work rev-parse HEAD) &&
+	git -C work push -q "$URL" HEAD:main &&
+	git -C work push -q "$URL" :later &&
+	gs_events --after "$N" >ev &&
+	ev_types ev >actual &&
+	test_write_lines branch-updated push-completed branch-deleted push-completed >expect &&
+	test_cmp expect actual &&
+	ev_check ev branch-deleted ".data.oldSha == \"$C_LATER\"" &&
+	test "$(gitref refs/heads/main)" = "$C6"
+'
+
 test_expect_success 'whole log: logseq 1..N, sequence 1..N, ids unique, one push-completed per push, valid CloudEvents' '
 	gs_events >all &&
 	jq -s -e "[.[].logseq] == [range(1; length + 1)]" all >/dev/null &&

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "git/gitrepo.h"
 #include "util/str.h"
@@ -149,11 +150,100 @@ static void test_gitrepo__blob_limits(void **state)
 	assert_memory_equal(head, "---", 3);
 }
 
+static void count_lock(const char *path, void *payload)
+{
+	(void)path;
+	(*(int *)payload)++;
+}
+
+static void touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("0123456789012345678901234567890123456789\n", f);
+	fclose(f);
+}
+
+static void test_gitrepo__remove_stale_locks(void **state)
+{
+	gs_error err = GS_ERROR_INIT;
+	char p[256], cmd[300];
+	int n = 0;
+	struct stat st;
+	(void)state;
+	static const char *const locks[] = {"HEAD.lock", "packed-refs.lock", "refs/heads/main.lock",
+					    "refs/tags/v1.lock", "refs/heads/a/b/c.lock"};
+	static const char *const kept[] = {"config", "refs/heads/keep", "objects/x.lock", "refs/heads/a/b/lock"};
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/r.git/refs/heads/a/b' '%s/r.git/objects'", sandbox, sandbox);
+	assert_int_equal(system(cmd), 0);
+	for (size_t i = 0; i < sizeof(locks) / sizeof(*locks); i++) {
+		snprintf(p, sizeof(p), "%s/r.git/%s", sandbox, locks[i]);
+		touch(p);
+	}
+	for (size_t i = 1; i < sizeof(kept) / sizeof(*kept); i++) {
+		snprintf(p, sizeof(p), "%s/r.git/%s", sandbox, kept[i]);
+		touch(p);
+	}
+	/* a directory named like a lock is not a lock */
+	snprintf(p, sizeof(p), "%s/r.git/refs/heads/dir.lock", sandbox);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/r.git", sandbox);
+	assert_int_equal(gs_gitrepo_remove_stale_locks(p, count_lock, &n, &err), 0);
+	assert_int_equal(n, (int)(sizeof(locks) / sizeof(*locks)));
+	for (size_t i = 0; i < sizeof(locks) / sizeof(*locks); i++) {
+		snprintf(p, sizeof(p), "%s/r.git/%s", sandbox, locks[i]);
+		assert_int_equal(stat(p, &st), -1);
+	}
+	for (size_t i = 0; i < sizeof(kept) / sizeof(*kept); i++) {
+		snprintf(p, sizeof(p), "%s/r.git/%s", sandbox, kept[i]);
+		assert_int_equal(stat(p, &st), 0);
+	}
+	snprintf(p, sizeof(p), "%s/r.git/refs/heads/dir.lock", sandbox);
+	assert_int_equal(stat(p, &st), 0);
+	/* nothing left: a second pass removes nothing; a missing repository
+	 * is not an error */
+	n = 0;
+	snprintf(p, sizeof(p), "%s/r.git", sandbox);
+	assert_int_equal(gs_gitrepo_remove_stale_locks(p, count_lock, &n, &err), 0);
+	assert_int_equal(n, 0);
+	snprintf(p, sizeof(p), "%s/none.git", sandbox);
+	assert_int_equal(gs_gitrepo_remove_stale_locks(p, NULL, NULL, &err), 0);
+}
+
+static void test_gitrepo__remove_stale_quarantines(void **state)
+{
+	gs_error err = GS_ERROR_INIT;
+	char p[256], cmd[400];
+	int n = 0;
+	struct stat st;
+	(void)state;
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s/r.git/objects' && mkdir -p tmp_objdir-incoming-a1/ab tmp_objdir-incoming-b2/pack keep && "
+		 "touch tmp_objdir-incoming-a1/ab/cdef tmp_objdir-incoming-b2/pack/p.pack keep/x tmp_objdir-incoming-file",
+		 sandbox);
+	assert_int_equal(system(cmd), 0);
+	snprintf(p, sizeof(p), "%s/r.git", sandbox);
+	assert_int_equal(gs_gitrepo_remove_stale_quarantines(p, count_lock, &n, &err), 0);
+	assert_int_equal(n, 2);
+	snprintf(p, sizeof(p), "%s/r.git/objects/tmp_objdir-incoming-a1", sandbox);
+	assert_int_equal(stat(p, &st), -1);
+	snprintf(p, sizeof(p), "%s/r.git/objects/tmp_objdir-incoming-b2", sandbox);
+	assert_int_equal(stat(p, &st), -1);
+	snprintf(p, sizeof(p), "%s/r.git/objects/keep/x", sandbox);
+	assert_int_equal(stat(p, &st), 0);
+	snprintf(p, sizeof(p), "%s/r.git/objects/tmp_objdir-incoming-file", sandbox);
+	assert_int_equal(stat(p, &st), 0);
+	snprintf(p, sizeof(p), "%s/none.git", sandbox);
+	assert_int_equal(gs_gitrepo_remove_stale_quarantines(p, NULL, NULL, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gitrepo__commit_cas_and_diff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gitrepo__blob_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gitrepo__remove_stale_locks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gitrepo__remove_stale_quarantines, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("gitrepo", tests, NULL, NULL);
 }
