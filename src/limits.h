@@ -51,6 +51,13 @@
 #define GS_MAX_HOOK_MSG_BYTES (16 * 1024 * 1024)
 #endif
 
+/* Seconds `gitstore serve` waits for run/serve.lock, held by the daemon
+ * running on the same data directory (one daemon per data directory: its
+ * start-up recovery removes ref lock files a killed git left behind). */
+#ifndef GS_SERVE_LOCK_WAIT_S
+#define GS_SERVE_LOCK_WAIT_S 60
+#endif
+
 /* Seconds a hook waits for the daemon's answer before failing closed. */
 #ifndef GS_HOOK_TIMEOUT_S
 #define GS_HOOK_TIMEOUT_S 60

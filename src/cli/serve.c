@@ -9,10 +9,12 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +46,7 @@ typedef struct gs_server {
 	char *hook_socket;
 	const char *listen;
 	const char *nats_url; /* --nats; NULL: no relay */
+	int lock_fd;          /* run/serve.lock, flock()ed; -1 before */
 	/* subsystems */
 	gs_dbpool *pool;
 	gs_evnotify notify;
@@ -107,6 +110,38 @@ static int install_hook(const char *dir, const char *name, const char *exe, gs_e
 	if (symlink(helper, tmp) < 0 || rename(tmp, path) < 0)
 		return gs_error_os(err, path);
 	return 0;
+}
+
+/* One daemon per data directory: an exclusive flock on run/serve.lock,
+ * so start-up recovery, which removes the ref lock files a killed git
+ * left behind, never runs beside a live daemon's pushes. Not inherited
+ * by git: the `git gc --auto` a push starts may run on, detached, and
+ * must not hold up a restart. Waits GS_SERVE_LOCK_WAIT_S for it. */
+static int serve_lock(gs_server *s, gs_error *err)
+{
+	char *path = gs_xasprintf("%s/run/serve.lock", s->data_dir);
+	int error = 0, waited = 0;
+	if ((s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		error = gs_error_os(err, path);
+		goto out;
+	}
+	while (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			error = gs_error_os(err, path);
+			goto out;
+		}
+		if (waited == 0)
+			GS_LOG(GS_LOG_WARN, "serve", "%s is held: waiting up to %d s for the other gitstore serve on %s to exit", path, GS_SERVE_LOCK_WAIT_S, s->data_dir);
+		if (waited++ >= GS_SERVE_LOCK_WAIT_S * 10) {
+			error = gs_error_set(err, GS_ECONFLICT, "serve",
+					     "another gitstore serve holds %s (one daemon per data directory)", path);
+			goto out;
+		}
+		usleep(100 * 1000);
+	}
+out:
+	free(path);
+	return error;
 }
 
 static int serve_prepare_dirs(gs_server *s, gs_error *err)
@@ -186,6 +221,7 @@ int gs_cli_serve(int argc, char **argv)
 	char listen_host[64];
 
 	memset(&s, 0, sizeof(s));
+	s.lock_fd = -1;
 	s.listen = "127.0.0.1:8080";
 	for (int i = 1; i < argc; i++) {
 		const char *v;
@@ -228,7 +264,8 @@ int gs_cli_serve(int argc, char **argv)
 	s.hooks_dir = gs_xasprintf("%s/hooks", s.data_dir);
 	s.hook_socket = gs_xasprintf("%s/run/hook.sock", s.data_dir);
 	gs_gitrepo_global_init();
-	if ((error = serve_prepare_dirs(&s, &err)) < 0 || (error = gs_dbpool_new(&s.pool, s.data_dir, SERVE_DB_POOL, &err)) < 0)
+	if ((error = serve_prepare_dirs(&s, &err)) < 0 || (error = serve_lock(&s, &err)) < 0 ||
+	    (error = gs_dbpool_new(&s.pool, s.data_dir, SERVE_DB_POOL, &err)) < 0)
 		goto out;
 	{
 		gs_db *db = gs_dbpool_get(s.pool);
@@ -336,5 +373,7 @@ out:
 	free(s.data_dir);
 	free(s.hooks_dir);
 	free(s.hook_socket);
+	if (s.lock_fd >= 0)
+		close(s.lock_fd);
 	return error < 0 ? 1 : 0;
 }

@@ -181,4 +181,24 @@ test_expect_success 'an unknown subcommand or none is a usage error (exit 2)' '
 	grep -q "usage" err
 '
 
+test_expect_success 'a second serve on the same data directory waits for the first, then takes over' '
+	setsid "$GITSTORE_BIN" serve --data "$GITSTORE_DATA" --listen 127.0.0.1:0 </dev/null >second.log 2>&1 &
+	second=$! &&
+	for i in $(seq 100); do
+		grep -q "serve.lock is held: waiting" second.log && break
+		sleep 0.1
+	done &&
+	grep -q "serve.lock is held: waiting" second.log &&
+	! grep -q "gitstore: ready" second.log &&
+	curl -sS --max-time 10 -f "$GITSTORE_URL/healthz" >/dev/null &&
+	stop_gitstore &&
+	for i in $(seq 300); do
+		grep -q "gitstore: ready" second.log && break
+		sleep 0.1
+	done &&
+	grep -q "gitstore: ready" second.log &&
+	kill -TERM "$second" &&
+	wait "$second"
+'
+
 test_done
