@@ -43,9 +43,12 @@ log). Checks, each failure an error:
   - no errors during the load (below);
   - every follower has the whole log: its last id is the head of
     GET /api/v1/events and it saw every logseq exactly once, in order;
-  - the log itself: logseq 1..head contiguous, event ids unique; one
-    push-completed per push or API write that reported success (no more, no
-    less); one release-created per release tag, no release-rejected;
+  - the log itself: logseq 1..head contiguous, event ids unique; each ref
+    event's oldSha is the newSha of the ref's previous event (no ref
+    re-created, no move lost or repeated); one push-completed per push or
+    API write that reported success (no more, no less); exactly one
+    release-created per release tag, no release-rejected or
+    release-withdrawn (no release tag is ever deleted or moved);
   - the published view (GET /storefront/v1/namespaces/soak/products) is the
     last release: exactly the products of its commit's tree, each with that
     release's ref and commit and its file's Markdown body;
@@ -770,7 +773,9 @@ def check_log(ctx, head):
     """Reads the whole log; returns (per-type counts, list of problems)."""
     types, ids, problems = {}, set(), []
     rejected = {}
-    releases_ok = set()
+    releases_ok = {}
+    refs = {}                      # (repository uid, ref) -> its last newSha
+    zero = "0" * 40
     want = 1
     after = 0
     while after < head:
@@ -790,7 +795,17 @@ def check_log(ctx, head):
                 code = (e["data"].get("reason") or {}).get("code", "?")
                 rejected[code] = rejected.get(code, 0) + 1
             elif t == "release-created":
-                releases_ok.add(e["subject"])
+                releases_ok[e["subject"]] = releases_ok.get(e["subject"], 0) + 1
+            elif t.startswith("branch-") or t.startswith("tag-"):
+                # every ref event continues its ref's history: old = the
+                # previous event's new (a re-created ref, a lost move and a
+                # replayed event all break the chain)
+                d = e["data"]
+                key = (d["repository"]["uid"], d["ref"])
+                if d["oldSha"] != refs.get(key, zero) and len(problems) < 10:
+                    problems.append("log: %s %s at logseq %d moves %.12s -> %.12s, but the ref was at %.12s" % (
+                        t, d["ref"], e["logseq"], d["oldSha"], d["newSha"], refs.get(key, zero)))
+                refs[key] = d["newSha"]
         after = evs[-1]["logseq"]
     if want != head + 1:
         problems.append("log: read up to logseq %d, the head is %d" % (want - 1, head))
@@ -956,7 +971,7 @@ def run(a):
     t_stopped = time.time()
     why = []
     head = head_load_end
-    types, rejected, rel_ok = {}, {}, set()
+    types, rejected, rel_ok = {}, {}, {}
     npub, last_sha, pub_problems = 0, "-" * 40, ["not checked"]
     t_settled = time.time()
     try:
@@ -979,8 +994,14 @@ def run(a):
         if missing_rel:
             ctx.stats.error("releases", "no release-created for %d release tags (first v%d)" % (
                 len(missing_rel), missing_rel[0]))
-        if types.get("release-rejected"):
-            ctx.stats.error("releases", "%d release-rejected" % types["release-rejected"])
+        twice = sorted(ref for ref, k in rel_ok.items() if k > 1)
+        if twice:
+            ctx.stats.error("releases", "release-created more than once for %d release tags (%s)" % (
+                len(twice), ", ".join(twice[:5])))
+        # no tag is deleted or moved: nothing may be rejected or withdrawn
+        for t in ("release-rejected", "release-withdrawn"):
+            if types.get(t):
+                ctx.stats.error("releases", "%d %s" % (types[t], t))
         npub, _, last_sha, pub_problems = check_published(ctx, pub)
         for msg in pub_problems:
             ctx.stats.error("published", msg)
