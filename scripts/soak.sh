@@ -8,9 +8,11 @@
 #     followers (reconnecting with Last-Event-ID), 4 API writers (PUT/DELETE
 #     with If-Match on a shared pool of products) and a release tag every
 #     5 s; daemon RSS, threads, fds and CPU sampled every second. Fails on
-#     any error (5xx, connection error, unexpected status, failed push), a
-#     follower that lost or repeated an event, a log that is not contiguous
-#     or does not hold one push-completed per reported commit, a published
+#     any error (5xx other than the documented 503 + Retry-After
+#     back-pressure, connection error, unexpected status, failed push), a
+#     follower that lost or repeated an event, a log that is not contiguous,
+#     breaks a ref's history or does not hold one push-completed per
+#     reported commit, a release withdrawn or created twice, a published
 #     view that is not the last release, an RSS more than twice its
 #     post-warm-up size (+10 MiB), or a non-zero exit on SIGTERM.
 #  2. crash phase, scripts/soak/crash.py --bin BIN --duration

@@ -66,8 +66,12 @@ no longer holds: another writer got there first), 409 (a concurrent push
 moved main between the write's read and its ref update), 404 on a DELETE
 whose resource another writer deleted meanwhile (or 404 on an If-Match PUT
 of it), 202 (committed, admission not within the 10 s the call waits:
-reported as "late"); a main pusher's retries; SSE streams the daemon closes
-as too slow (reported; resumed without loss, or the follower check fails).
+reported as "late"), 503 with Retry-After (the documented back-pressure
+when the catalog worker is more than 5 s behind the draft branch or the
+database is busy: the writer waits Retry-After seconds and goes on; more
+than 10 such answers in a row are an error); a main pusher's retries; SSE
+streams the daemon closes as too slow (reported; resumed without loss, or
+the follower check fails).
 
 RSS: "start" is the mean of the samples in the 5 s that end the warm-up
 (--warmup, default: a fifth of the duration, at most 30 s), "end" the mean of
@@ -104,6 +108,7 @@ REPO = "catalog"
 MIB = 1024 * 1024
 API_POOL = 16                 # products the API writers share
 FILES_PER_PUSHER = 5          # products each pusher owns
+BUSY_RETRIES = 10             # an API writer's 503 + Retry-After answers in a row before it is an error
 MAX_RETRIES = 200             # a main pusher's refusals in a row before it is an error (livelock)
 # a push refused because the branch moved under it (stock git's wording)
 RETRYABLE = ("non-fast-forward", "fetch first", "cannot lock ref", "failed to update ref",
@@ -546,6 +551,7 @@ class ApiWriter(Worker):
         self.rnd = random.Random(ctx.seed * 1000 + 200 + idx)
         self.lat = []              # seconds of every write answered
         self.n = {}                # outcome -> count
+        self.busy_run = 0          # 503 + Retry-After answers in a row
 
     def count(self, k):
         self.n[k] = self.n.get(k, 0) + 1
@@ -574,11 +580,11 @@ class ApiWriter(Worker):
                     hdr["If-Match"] = '"%s"' % rv
                 t0 = time.perf_counter()
                 if op == "delete":
-                    st, _, data = http_.request("DELETE", path, tok, headers=hdr)
+                    st, rh, data = http_.request("DELETE", path, tok, headers=hdr)
                 else:
                     hdr["Content-Type"] = "text/markdown"
-                    st, _, data = http_.request("PUT", path, tok, headers=hdr,
-                                                body=product_file(name, os.urandom(8).hex()))
+                    st, rh, data = http_.request("PUT", path, tok, headers=hdr,
+                                                 body=product_file(name, os.urandom(8).hex()))
                 dt = time.perf_counter() - t0
             except (OSError, http.client.HTTPException, ValueError, KeyError) as e:
                 if not self.ctx.daemon.alive():
@@ -588,6 +594,19 @@ class ApiWriter(Worker):
                 time.sleep(0.5)
                 continue
             self.lat.append(dt)
+            if st == 503 and "retry-after" in rh:
+                # documented back-pressure (the catalog worker is more than
+                # GS_API_CATCHUP_WAIT_MS behind, or the database is busy):
+                # honoured like a client should; an error only when it lasts
+                self.count("busy-503")
+                self.busy_run += 1
+                if self.busy_run > BUSY_RETRIES:
+                    self.ctx.stats.error(self.name, "%d answers 503 in a row, the last: %s" % (
+                        self.busy_run, data[:200].decode(errors="replace")))
+                    self.busy_run = 0
+                time.sleep(min(5.0, float(rh["retry-after"]) if rh["retry-after"].isdigit() else 1.0))
+                continue
+            self.busy_run = 0
             self.outcome(op, name, st, data)
 
     def outcome(self, op, name, st, data):
@@ -653,7 +672,11 @@ class Publisher(Worker):
         self.ctx.stats.commit()
 
     def loop(self):
-        while not self.ctx.stop.wait(self.ctx.release_every):
+        # on a fixed schedule (t_load + k x release_every), not a pause
+        # after each release: a slow tag push does not thin the releases out
+        k = 1
+        while not self.ctx.stop.wait(max(0.0, self.ctx.t_load + k * self.ctx.release_every - time.time())):
+            k = max(k + 1, int((time.time() - self.ctx.t_load) / self.ctx.release_every) + 1)
             if not self.ctx.daemon.alive():
                 return
             try:
