@@ -1019,8 +1019,11 @@ static size_t keep_committed(gs_gitrepo *git, const char *push_id, gs_ref_update
 		if (gs_gitrepo_ref_read(git, u[i].ref, cur, &e) < 0)
 			memcpy(cur, GS_ZERO_OID, 41);
 		if (strcmp(cur, u[i].new_sha) != 0) {
-			GS_LOG(GS_LOG_WARN, "refs", "push %s: committed %s=%.12s but the ref is %.12s; not recorded",
-			       push_id, u[i].ref, u[i].new_sha, cur);
+			/* a deletion of a ref that is still there is, normally,
+			 * git pack-refs removing a loose copy it has packed */
+			GS_LOG(gs_str_is_zero_oid(u[i].new_sha) ? GS_LOG_DEBUG : GS_LOG_WARN, "refs",
+			       "push %s: committed %s=%.12s but the ref is %.12s; not recorded", push_id, u[i].ref,
+			       u[i].new_sha, cur);
 			continue;
 		}
 		if (k != i)
