@@ -134,7 +134,6 @@ class Stats:
         self.errors = []              # (t, who, message)
         self.t0 = time.time()
         self.committed = 0            # operations that reported a commit: push-completed expected
-        self.warn = {}                # expected-outcome counters
 
     def error(self, who, msg):
         with self.lock:
