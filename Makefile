@@ -23,7 +23,7 @@ HOOK_OBJS := $(addprefix $(BUILD)/obj/,cli/hookmain.o cli/hook.o git/hooksock.o 
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check check-unit check-cel check-integration check-asan check-fuzz check-headers checksrc run bench fuzz clean
+.PHONY: all deps check check-unit check-cel check-integration check-asan check-fuzz check-headers checksrc run bench fuzz soak clean
 
 all: $(BUILD)/gitstore $(BUILD)/gitstore-hook
 
@@ -94,6 +94,12 @@ run: deps
 bench: deps
 	$(MAKE) all
 	@sh scripts/bench.sh
+
+# load, then crash soak (scripts/soak.sh; SOAK_SECONDS, SOAK_CRASH_SECONDS,
+# GITSTORE_BIN, SOAK_KEEP=1)
+soak: deps
+	$(MAKE) all
+	@sh scripts/soak.sh
 
 clean:
 	rm -rf build build-asan

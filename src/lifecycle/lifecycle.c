@@ -314,11 +314,12 @@ static int lc_handle(const gs_ingest_ctx *ctx, gs_db *db, const lc_cause *c, gs_
 		gs_db_rollback(db); /* already current: a redelivery, or nothing to do */
 		return 0;
 	}
-	/* a new release replaces the shown one; anything else means the
-	 * shown release's ref went away: a withdrawal and a rollback */
-	withdrawn = has_cur && !(strcmp(c->type, "release-created") == 0 && has_target &&
-				 strcmp(json_string_value(json_object_get(json_object_get(c->data, "release"), "ref")),
-					target.ref) == 0);
+	/* a newer release replaces the shown one, whichever event is being
+	 * handled (behind the catalog worker, the controller may handle v2's
+	 * release-created when v3 has passed too); the view goes back to an
+	 * older release (or none) only when the shown release's ref went
+	 * away: a withdrawal and a rollback */
+	withdrawn = has_cur && (!has_target || target.logseq < cur.logseq);
 	if ((error = lc_swap(db, c, has_target ? &target : NULL, withdrawn ? &cur : NULL, &out, err)) < 0)
 		goto fail;
 	lc_fix(&out, withdrawn ? c->id : NULL);

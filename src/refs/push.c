@@ -1019,10 +1019,61 @@ static size_t keep_committed(gs_gitrepo *git, const char *push_id, gs_ref_update
 		if (gs_gitrepo_ref_read(git, u[i].ref, cur, &e) < 0)
 			memcpy(cur, GS_ZERO_OID, 41);
 		if (strcmp(cur, u[i].new_sha) != 0) {
-			GS_LOG(GS_LOG_WARN, "refs", "push %s: committed %s=%.12s but the ref is %.12s; not recorded",
-			       push_id, u[i].ref, u[i].new_sha, cur);
+			/* a deletion of a ref that is still there is, normally,
+			 * git pack-refs removing a loose copy it has packed */
+			GS_LOG(gs_str_is_zero_oid(u[i].new_sha) ? GS_LOG_DEBUG : GS_LOG_WARN, "refs",
+			       "push %s: committed %s=%.12s but the ref is %.12s; not recorded", push_id, u[i].ref,
+			       u[i].new_sha, cur);
 			continue;
 		}
+		if (k != i)
+			u[k] = u[i];
+		k++;
+	}
+	return k;
+}
+
+/* `git pack-refs` (run by the `git gc --auto` that receive-pack starts
+ * after a push, in the push's environment) copies loose refs into
+ * packed-refs in a transaction that fires the hook with a creation
+ * 0 -> value for every ref it packs. A real creation's ref does not exist
+ * before it commits (git checks that under the ref's lock), so a creation
+ * of a ref that already exists is not one. Returns the new count. */
+static size_t drop_repacked(gs_refs *r, const char *repo_uid, gs_ref_update *u, size_t n)
+{
+	gs_gitrepo *git = NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (gs_str_is_zero_oid(u[i].old_sha) && !gs_str_is_zero_oid(u[i].new_sha)) {
+			char cur[41];
+			gs_error e = GS_ERROR_INIT;
+			if (!git) {
+				char *path = gs_gitrepo_path(r->data_dir, repo_uid);
+				if (gs_gitrepo_open(&git, path, NULL, &e) < 0)
+					git = NULL;
+				free(path);
+			}
+			if (git && gs_gitrepo_ref_read(git, u[i].ref, cur, &e) == 0)
+				continue;
+		}
+		if (k != i)
+			u[k] = u[i];
+		k++;
+	}
+	gs_gitrepo_close(git);
+	return k;
+}
+
+/* Keeps only updates that "prepared" recorded an intent for: the others
+ * were dropped there (drop_repacked, zero records) and are not ref
+ * changes. Returns the new count. */
+static size_t keep_prepared(gs_db *db, const char *push_id, gs_ref_update *u, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		gs_error e = GS_ERROR_INIT;
+		if (gs_journal_intent_open(db, push_id, u[i].ref, &e) == 0)
+			continue;
 		if (k != i)
 			u[k] = u[i];
 		k++;
@@ -1039,6 +1090,7 @@ static json_t *hook_prepared(gs_refs *r, const char *push_id, const char *repo_u
 	db = gs_dbpool_get(r->ctx.pool);
 	n = resolve_zero_records(db, repo_uid, u, n, NULL);
 	gs_dbpool_put(r->ctx.pool, db);
+	n = drop_repacked(r, repo_uid, u, n);
 	if (n == 0)
 		return reply(0, "");
 	if ((error = inflight_acquire(r, repo_uid, push_id, u, n, &err)) < 0)
@@ -1074,10 +1126,12 @@ static json_t *hook_committed(gs_refs *r, const char *push_id, const char *repo_
 	gs_push_rec p;
 	gs_repo_info repo;
 	gs_gitrepo *git = NULL;
+	gs_ref_update *all = NULL;
 	refs_evbatch b;
 	char *path = NULL;
 	gs_db *db;
 	int error, complete;
+	size_t nall = 0;
 
 	refs_fault(r, "after-ref-commit");
 	memset(&b, 0, sizeof(b));
@@ -1085,6 +1139,11 @@ static json_t *hook_committed(gs_refs *r, const char *push_id, const char *repo_
 	if ((error = gs_journal_push_get(db, push_id, &p, &err)) < 0 ||
 	    (error = gs_registry_repo_by_uid(db, repo_uid, &repo, &err)) < 0)
 		goto out;
+	n = keep_prepared(db, push_id, u, n);
+	/* the records with an intent: the ones filtered out below end here */
+	nall = n;
+	all = gs_xcalloc(nall + 1, sizeof(*all));
+	memcpy(all, u, nall * sizeof(*u));
 	path = gs_gitrepo_path(r->data_dir, repo.uid);
 	if (gs_gitrepo_open(&git, path, NULL, &err) < 0) {
 		GS_LOG(GS_LOG_WARN, "refs", "push %s: %s (events without ancestry data)", push_id, err.msg);
@@ -1113,9 +1172,23 @@ static json_t *hook_committed(gs_refs *r, const char *push_id, const char *repo_
 		usleep(100 * 1000 * (useconds_t)(attempt + 1));
 	}
 out:
+	/* a record filtered out has no event: its intent ends here, and its
+	 * in-flight mark must not hold up later updates of the ref until the
+	 * push ends. u is all's subsequence. */
+	for (size_t i = 0, k = 0; i < nall; i++) {
+		gs_error e = GS_ERROR_INIT;
+		if (error == 0 && k < n && strcmp(all[i].ref, u[k].ref) == 0) {
+			k++;
+			continue;
+		}
+		if (error == 0 && gs_journal_intent_drop(db, push_id, all[i].ref, &e) < 0)
+			GS_LOG(GS_LOG_WARN, "refs", "push %s: intent for %s not dropped: %s", push_id, all[i].ref, e.msg);
+		inflight_release(r, push_id, all[i].ref);
+	}
 	gs_dbpool_put(r->ctx.pool, db);
 	for (size_t i = 0; i < n; i++)
 		inflight_release(r, push_id, u[i].ref);
+	free(all);
 	gs_gitrepo_close(git);
 	free(path);
 	evbatch_release(&b);

@@ -64,7 +64,8 @@ static const char SQL_REL_PUT[] =
 static const char SQL_REL_PASSED[] = "SELECT repo_uid, ref, commit_sha, state, event_id, logseq, resources, ref_sha FROM releases"
 				     " WHERE repo_uid = ? AND state = 'passed' ORDER BY logseq DESC, ref DESC";
 static const char SQL_CUR_GET[] =
-	"SELECT c.repo_uid, c.ref, c.commit_sha, 'passed', c.event_id, 0, COALESCE(r.resources, 0), ''"
+	"SELECT c.repo_uid, c.ref, c.commit_sha, 'passed', c.event_id, COALESCE(r.logseq, 0),"
+	" COALESCE(r.resources, 0), ''"
 	" FROM release_current c LEFT JOIN releases r ON r.repo_uid = c.repo_uid AND r.ref = c.ref"
 	" AND r.commit_sha = c.commit_sha AND r.state = 'passed' WHERE c.repo_uid = ?";
 static const char SQL_CUR_SET[] = "INSERT OR REPLACE INTO release_current(repo_uid, ref, commit_sha, event_id)"

@@ -130,7 +130,8 @@ int gs_release_put(gs_db *db, const gs_release *r, gs_error *err);
 /* The passed releases of a repository, newest (by logseq) first. */
 typedef int (*gs_release_cb)(const gs_release *r, void *payload);
 int gs_release_each_passed(gs_db *db, const char *repo_uid, gs_release_cb cb, void *payload, gs_error *err);
-/* The release a repository's published view shows: GS_ENOTFOUND if none. */
+/* The release a repository's published view shows (logseq: of its ref
+ * event, as in the releases list): GS_ENOTFOUND if none. */
 int gs_release_current_get(gs_db *db, const char *repo_uid, gs_release *out, gs_error *err);
 /* Sets it (r NULL: none). */
 int gs_release_current_set(gs_db *db, const char *repo_uid, const gs_release *r, gs_error *err);

@@ -202,4 +202,24 @@ test_expect_success 'the controller killed between apply and ack: same view, no 
 	check_cloudevents all
 '
 
+# the controller handles release-created events behind the catalog worker:
+# when it takes v10's, later tags may have passed already and the newest is
+# the target. That replaces the shown release; it withdraws nothing (found
+# by make soak: a release-withdrawn of the shown release, "rolled back" to
+# a newer one)
+test_expect_success 'ten release tags at once over a shown release: replaced, never withdrawn' '
+	URL=$(gs_url_with_token "$PUB" shop/catalog) &&
+	N=$(ev_head) &&
+	for i in $(test_seq 10 19)
+	do
+		git -C work tag "v$i" || return 1
+	done &&
+	git -C work push -q "$URL" $(test_seq 10 19 | sed "s/^/v/") &&
+	settle &&
+	titles | jq -e "length > 0 and all(.[]; .[2] == \"refs/tags/v19\")" &&
+	test "$(gs_events --after "$N" --type release-created | wc -l)" = 10 &&
+	gs_events --after "$N" --type release-withdrawn >withdrawn &&
+	test_must_be_empty withdrawn
+'
+
 test_done
