@@ -331,6 +331,32 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 	*con_cls = NULL;
 }
 
+static int url_hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* MHD's %HH decoding of paths and query values, except that %00 stays as
+ * it is: a decoded NUL cut the C string short, so .../products/x%00evil
+ * was served as .../products/x. Left encoded, it fails name checks. */
+static size_t unescape_url(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *w = s;
+	(void)cls;
+	(void)conn;
+	for (const char *r = s; *r;) {
+		int hi = r[0] == '%' ? url_hexval(r[1]) : -1, lo = hi >= 0 ? url_hexval(r[2]) : -1;
+		if (lo >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = 0;
+	return (size_t)(w - s);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -397,7 +423,8 @@ int gs_httpd_start(gs_httpd **out, const gs_httpd_ctx *ctx, const char *listen, 
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)ctx->per_ip_limit,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->idle_timeout_s,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GS_MAX_HTTP_HEADER_BYTES + 8192,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape_url, NULL,
+				  MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 				  MHD_OPTION_END);
 	if (!h->mhd) {
 		server_free(h);
