@@ -9,7 +9,8 @@
 #ifndef GS_LIMITS_H
 #define GS_LIMITS_H
 
-/* Longest accepted request line + headers; MHD answers 431/400 beyond it. */
+/* Request line + headers that always fit; MHD answers 431 a little above
+ * it (~36 KiB: the connection pool is sized from this, http/server.c). */
 #ifndef GS_MAX_HTTP_HEADER_BYTES
 #define GS_MAX_HTTP_HEADER_BYTES (32 * 1024)
 #endif

@@ -165,6 +165,11 @@ static int takes_body(const char *url, const char *method)
 	       (gs_str_has_prefix(url, "/api/v1/repos/") && strcmp(method, "PUT") == 0);
 }
 
+/* Per-connection memory pool. MHD reads headers into a buffer of half the
+ * pool and cannot grow it past the pool, so the pool is twice the header
+ * limit (a pool of the limit + 8 KiB refused headers of 20 KiB). */
+#define SERVER_CONN_MEMORY (2 * (size_t)GS_MAX_HTTP_HEADER_BYTES + 8192)
+
 /* ---- header deadline --------------------------------------------------- */
 
 static int64_t server_mono_ms(void)
@@ -422,7 +427,7 @@ int gs_httpd_start(gs_httpd **out, const gs_httpd_ctx *ctx, const char *listen, 
 				  notify_connection, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)GS_MAX_HTTP_CONNECTIONS,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)ctx->per_ip_limit,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->idle_timeout_s,
-				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GS_MAX_HTTP_HEADER_BYTES + 8192,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_MEMORY,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape_url, NULL,
 				  MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 				  MHD_OPTION_END);
