@@ -9,7 +9,8 @@
 #ifndef GS_LIMITS_H
 #define GS_LIMITS_H
 
-/* Longest accepted request line + headers; MHD answers 431/400 beyond it. */
+/* Request line + headers that always fit; MHD answers 431 a little above
+ * it (~36 KiB: the connection pool is sized from this, http/server.c). */
 #ifndef GS_MAX_HTTP_HEADER_BYTES
 #define GS_MAX_HTTP_HEADER_BYTES (32 * 1024)
 #endif
@@ -19,9 +20,27 @@
 #define GS_MAX_HTTP_CONNECTIONS 256
 #endif
 
-/* Seconds an idle HTTP connection may stay open (slowloris guard). */
+/* Seconds an idle HTTP connection may stay open (slowloris guard).
+ * GITSTORE_HTTP_IDLE_TIMEOUT_S overrides it (tests). */
 #ifndef GS_HTTP_IDLE_TIMEOUT_S
 #define GS_HTTP_IDLE_TIMEOUT_S 60
+#endif
+
+/* Seconds a client has to send a request's line and headers, counted from
+ * the connection's start or the end of its previous request (keep-alive).
+ * The idle timeout alone lets a client that sends one byte a minute hold
+ * a connection (and its thread) forever. The connection is then closed.
+ * GITSTORE_HTTP_HEADER_TIMEOUT_S overrides it (tests). */
+#ifndef GS_HTTP_HEADER_TIMEOUT_S
+#define GS_HTTP_HEADER_TIMEOUT_S 30
+#endif
+
+/* Concurrent HTTP connections from one client address, so that one
+ * client cannot take every connection; more are closed at once.
+ * GITSTORE_MAX_CONNECTIONS_PER_IP overrides it, 0 turning it off (behind
+ * a reverse proxy every client has the proxy's address). */
+#ifndef GS_MAX_HTTP_CONNECTIONS_PER_IP
+#define GS_MAX_HTTP_CONNECTIONS_PER_IP 64
 #endif
 
 /* A receive-pack body (commands + pack), after gzip decoding. Pushes are
@@ -185,6 +204,10 @@
 _Static_assert(GS_MAX_YAML_SCALAR_BYTES <= GS_MAX_RESOURCE_FILE_BYTES, "scalar fits a file");
 _Static_assert(GS_MAX_YAML_DEPTH >= 8 && GS_MAX_YAML_DEPTH <= 256, "yaml depth");
 _Static_assert(GS_MAX_HTTP_HEADER_BYTES >= 4096, "headers too small for git clients");
+_Static_assert(GS_HTTP_HEADER_TIMEOUT_S >= 5 && GS_HTTP_HEADER_TIMEOUT_S <= GS_HTTP_IDLE_TIMEOUT_S,
+	       "header deadline: slow links need seconds; longer than idle is moot");
+_Static_assert(GS_MAX_HTTP_CONNECTIONS_PER_IP >= 8 && GS_MAX_HTTP_CONNECTIONS_PER_IP <= GS_MAX_HTTP_CONNECTIONS,
+	       "connections per address");
 _Static_assert(GS_MAX_REFS_PER_PUSH >= 1000, "must accept a 1,000-ref push");
 _Static_assert(GS_MAX_HOOK_MSG_BYTES >= GS_MAX_REFS_PER_PUSH * 110, "hook msg too small for max refs");
 _Static_assert(GS_MAX_EVENTS_PAGE >= GS_DEFAULT_EVENTS_PAGE, "page bounds");

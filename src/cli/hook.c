@@ -44,7 +44,11 @@ static int hook_read_updates(json_t *arr, gs_error *err)
 		memcpy(nw, line + 41, 40);
 		nw[40] = 0;
 		ref = line + 82;
-		json_array_append_new(arr, json_pack("[s, s, s]", o, nw, ref));
+		/* NULL for a name that is not UTF-8: refuse rather than drop it */
+		if (json_array_append_new(arr, json_pack("[s, s, s]", o, nw, ref)) < 0) {
+			error = gs_error_set(err, GS_EINVALID, "hook", "ref name is not valid UTF-8");
+			goto out;
+		}
 	}
 out:
 	gs_buf_release(&in);

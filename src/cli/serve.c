@@ -334,6 +334,12 @@ int gs_cli_serve(int argc, char **argv)
 	hctx.sse_slow_ms = GS_SSE_SLOW_MS;
 	hctx.sse_sndbuf = GS_SSE_SNDBUF_BYTES;
 	hctx.retention_ms = retention_ms;
+	hctx.idle_timeout_s = GS_HTTP_IDLE_TIMEOUT_S;
+	hctx.header_timeout_s = GS_HTTP_HEADER_TIMEOUT_S;
+	hctx.per_ip_limit = GS_MAX_HTTP_CONNECTIONS_PER_IP;
+	serve_env_int("GITSTORE_HTTP_IDLE_TIMEOUT_S", 1, 3600, &hctx.idle_timeout_s);
+	serve_env_int("GITSTORE_HTTP_HEADER_TIMEOUT_S", 1, 3600, &hctx.header_timeout_s);
+	serve_env_int("GITSTORE_MAX_CONNECTIONS_PER_IP", 0, GS_MAX_HTTP_CONNECTIONS, &hctx.per_ip_limit);
 	serve_env_int("GITSTORE_SSE_MAX_LAG", 1, 100000000, &hctx.sse_max_lag);
 	serve_env_int("GITSTORE_SSE_SLOW_MS", 10, 3600000, &hctx.sse_slow_ms);
 	serve_env_int("GITSTORE_SSE_SNDBUF", 4096, 64 * 1024 * 1024, &hctx.sse_sndbuf);

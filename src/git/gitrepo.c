@@ -22,11 +22,28 @@
 #include "limits.h"
 #include "util/alloc.h"
 #include "util/str.h"
+#include "util/utf8.h"
+
+/* A branch tip, for counting the commits of new branches. */
+typedef struct gitrepo_branch {
+	char *name;
+	git_oid id;
+} gitrepo_branch;
 
 struct gs_gitrepo {
 	git_repository *repo;
 	char *path;       /* for git subprocesses */
 	char *quarantine; /* NULL unless opened for pre-receive */
+
+	/* Branch tips, read once per handle on the first new-branch count:
+	 * a push creating N branches would otherwise read all N branches N
+	 * times (gitrepo_hide_other_branches). */
+	int branches_loaded;
+	gitrepo_branch *branches; /* sorted by name */
+	size_t nbranches;
+	git_oid *tips;            /* distinct tips, sorted */
+	size_t *tip_refs;         /* branches at each tip */
+	size_t ntips;
 };
 
 static int gitrepo_error(gs_error *err, int rc, const char *what)
@@ -219,6 +236,11 @@ void gs_gitrepo_close(gs_gitrepo *r)
 	if (!r)
 		return;
 	git_repository_free(r->repo);
+	for (size_t i = 0; i < r->nbranches; i++)
+		free(r->branches[i].name);
+	free(r->branches);
+	free(r->tips);
+	free(r->tip_refs);
 	free(r->path);
 	free(r->quarantine);
 	free(r);
@@ -261,6 +283,10 @@ int gs_gitrepo_refs_each(gs_gitrepo *r, gs_gitrepo_ref_cb cb, void *payload, gs_
 		const char *n = names.strings[i];
 		if (!gs_str_has_prefix(n, "refs/heads/") && !gs_str_has_prefix(n, "refs/tags/"))
 			continue;
+		/* events are JSON: a name that is not UTF-8 (made behind the
+		 * service; pushes refuse them) cannot be one */
+		if (gs_utf8_first_bad(n, strlen(n)) != (size_t)-1)
+			continue;
 		if (gs_gitrepo_ref_read(r, n, sha, &ignore) < 0)
 			continue;
 		error = cb(n, sha, payload);
@@ -274,22 +300,77 @@ static int gitrepo_oid(git_oid *out, const char *sha)
 	return git_oid_fromstr(out, sha);
 }
 
-/* Hides every branch tip except the ref being described, so a new
- * branch counts only the commits no other branch has. */
-static int gitrepo_hide_other_branches(gs_gitrepo *r, git_revwalk *walk, const char *except)
+static int gitrepo_branch_cmp(const void *a, const void *b)
+{
+	return strcmp(((const gitrepo_branch *)a)->name, ((const gitrepo_branch *)b)->name);
+}
+
+static int gitrepo_oid_cmp(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+/* Reads the direct branches once: sorted by name, and their distinct
+ * tips with the number of branches at each. */
+static int gitrepo_branches_load(gs_gitrepo *r)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
+	size_t cap = 0;
 	int rc;
+	if (r->branches_loaded)
+		return 0;
 	if ((rc = git_reference_iterator_glob_new(&it, r->repo, "refs/heads/*")) < 0)
 		return rc;
 	while ((rc = git_reference_next(&ref, it)) == 0) {
-		if (strcmp(git_reference_name(ref), except) != 0 && git_reference_type(ref) == GIT_REFERENCE_DIRECT)
-			git_revwalk_hide(walk, git_reference_target(ref));
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT) {
+			if (r->nbranches == cap) {
+				cap = cap ? cap * 2 : 64;
+				r->branches = gs_xrealloc(r->branches, cap * sizeof(*r->branches));
+			}
+			r->branches[r->nbranches].name = gs_xstrdup(git_reference_name(ref));
+			git_oid_cpy(&r->branches[r->nbranches].id, git_reference_target(ref));
+			r->nbranches++;
+		}
 		git_reference_free(ref);
 	}
 	git_reference_iterator_free(it);
-	return rc == GIT_ITEROVER ? 0 : rc;
+	if (rc != GIT_ITEROVER)
+		return rc;
+	if (r->nbranches)
+		qsort(r->branches, r->nbranches, sizeof(*r->branches), gitrepo_branch_cmp);
+	r->tips = gs_xcalloc(r->nbranches + 1, sizeof(*r->tips));
+	r->tip_refs = gs_xcalloc(r->nbranches + 1, sizeof(*r->tip_refs));
+	for (size_t i = 0; i < r->nbranches; i++)
+		git_oid_cpy(&r->tips[i], &r->branches[i].id);
+	if (r->nbranches)
+		qsort(r->tips, r->nbranches, sizeof(*r->tips), gitrepo_oid_cmp);
+	for (size_t i = 0; i < r->nbranches; i++) {
+		if (r->ntips == 0 || git_oid_cmp(&r->tips[r->ntips - 1], &r->tips[i]) != 0)
+			git_oid_cpy(&r->tips[r->ntips++], &r->tips[i]);
+		r->tip_refs[r->ntips - 1]++;
+	}
+	r->branches_loaded = 1;
+	return 0;
+}
+
+/* Hides every branch tip except the ref being described, so a new
+ * branch counts only the commits no other branch has. Each distinct tip
+ * is hidden once; the ref's own tip only if another branch is there too. */
+static int gitrepo_hide_other_branches(gs_gitrepo *r, git_revwalk *walk, const char *except)
+{
+	gitrepo_branch key, *self;
+	int rc;
+	if ((rc = gitrepo_branches_load(r)) < 0)
+		return rc;
+	key.name = (char *)except;
+	self = r->nbranches ? bsearch(&key, r->branches, r->nbranches, sizeof(*r->branches), gitrepo_branch_cmp) : NULL;
+	for (size_t i = 0; i < r->ntips; i++) {
+		if (self && r->tip_refs[i] == 1 && git_oid_cmp(&r->tips[i], &self->id) == 0)
+			continue;
+		git_revwalk_hide(walk, &r->tips[i]); /* a tip that cannot be read hides nothing */
+	}
+	return 0;
 }
 
 static int gitrepo_count(gs_gitrepo *r, const git_oid *newid, const git_oid *oldid, const char *new_branch,
@@ -392,6 +473,7 @@ static int diff_file_cb(const git_diff_delta *d, float progress, void *payload)
 		return 0;
 	memset(&ch, 0, sizeof(ch));
 	ch.path = new_ok ? d->new_file.path : d->old_file.path;
+	ch.path_utf8 = gs_utf8_first_bad(ch.path, strlen(ch.path)) == (size_t)-1;
 	memcpy(ch.old_blob, GS_ZERO_OID, 41);
 	memcpy(ch.new_blob, GS_ZERO_OID, 41);
 	/* a type change (file <-> symlink) is an add or a delete of the file */

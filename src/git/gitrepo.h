@@ -46,7 +46,8 @@ void gs_gitrepo_close(gs_gitrepo *r);
 int gs_gitrepo_ref_read(gs_gitrepo *r, const char *ref, char sha[41], gs_error *err);
 
 typedef int (*gs_gitrepo_ref_cb)(const char *ref, const char *sha, void *payload);
-/* Every direct ref under refs/heads/ and refs/tags/, sorted by name. */
+/* Every direct ref under refs/heads/ and refs/tags/ whose name is valid
+ * UTF-8, sorted by name. */
 int gs_gitrepo_refs_each(gs_gitrepo *r, gs_gitrepo_ref_cb cb, void *payload, gs_error *err);
 
 typedef struct gs_update_info {
@@ -58,7 +59,10 @@ typedef struct gs_update_info {
 } gs_update_info;
 
 /* Describes old -> new for a branch (is_tag = 0) or tag. Missing objects
- * are tolerated: the update then counts as forced with 0 commits. */
+ * are tolerated: the update then counts as forced with 0 commits. The
+ * other branches a new branch is counted against are read once per
+ * handle (on its first new branch): open a new handle to see later ref
+ * changes. */
 int gs_gitrepo_describe(gs_gitrepo *r, const char *ref, const char *old_sha, const char *new_sha, int is_tag,
 			gs_update_info *out, gs_error *err);
 /* 1 if ancestor is reachable from descendant (or equal), 0 if not. */
@@ -67,7 +71,8 @@ int gs_gitrepo_contains(gs_gitrepo *r, const char *descendant, const char *ances
 /* One changed regular file between two trees (symlinks, submodules and
  * other non-blob entries are never reported). */
 typedef struct gs_tree_change {
-	const char *path;     /* borrowed for the callback */
+	const char *path;     /* borrowed for the callback; any bytes git allows */
+	int path_utf8;        /* path is valid UTF-8 (catalog files need it) */
 	char old_blob[41];    /* zeros when added */
 	char new_blob[41];    /* zeros when deleted */
 } gs_tree_change;

@@ -13,6 +13,7 @@
 #include "limits.h"
 #include "util/alloc.h"
 #include "util/str.h"
+#include "util/utf8.h"
 
 void gs_pkt_reader_init(gs_pkt_reader *r)
 {
@@ -157,6 +158,9 @@ static int cmds_add(gs_push_cmds *c, const char *line, size_t len, gs_error *err
 	reflen = cmdlen - 82;
 	if (reflen > GS_MAX_REF_NAME || memchr(line + 82, 0, reflen))
 		return gs_error_set(err, GS_EINVALID, "pkt-line", "invalid ref name in push command");
+	/* ref names reach events, which are JSON */
+	if (gs_utf8_first_bad(line + 82, reflen) != (size_t)-1)
+		return gs_error_set(err, GS_EINVALID, "pkt-line", "ref name in push command is not valid UTF-8");
 	if (c->n >= GS_MAX_REFS_PER_PUSH)
 		return gs_error_set(err, GS_ELIMIT, "pkt-line", "push updates more than %d refs", GS_MAX_REFS_PER_PUSH);
 	if (c->n == c->cap) {

@@ -62,8 +62,9 @@ typedef struct gs_push_cmds {
 void gs_push_cmds_init(gs_push_cmds *c);
 void gs_push_cmds_release(gs_push_cmds *c);
 /* Feeds request bytes until the command list's flush; *consumed tells
- * how many bytes belonged to it. GS_EINVALID for malformed commands,
- * GS_ELIMIT for more than GS_MAX_REFS_PER_PUSH. */
+ * how many bytes belonged to it. GS_EINVALID for malformed commands
+ * (ref names must be valid UTF-8), GS_ELIMIT for more than
+ * GS_MAX_REFS_PER_PUSH. */
 int gs_push_cmds_feed(gs_push_cmds *c, const char *data, size_t len, size_t *consumed, gs_error *err);
 
 #endif

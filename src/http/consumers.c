@@ -184,9 +184,14 @@ static int cs_load(gs_req *req, const char *name, gs_role need, int writable, gs
 		*ret = cs_db_error(req, &err);
 		return 0;
 	}
-	if (!cs_allowed(req, out->cfg.ns, need)) {
+	if (!cs_allowed(req, out->cfg.ns, GS_ROLE_READER)) {
 		/* the same answer as for a consumer that does not exist */
 		*ret = gs_http__send_error(req->conn, 404, "consumer_not_found", "no such consumer");
+		return 0;
+	}
+	if (!cs_allowed(req, out->cfg.ns, need)) {
+		/* visible to the caller, who may not change it */
+		*ret = gs_http__send_error(req->conn, 403, "forbidden", "changing this consumer needs the admin role on its scope");
 		return 0;
 	}
 	if (writable && cs_builtin(name)) {
@@ -263,6 +268,8 @@ static MHD_Result_t cs_fetch(gs_req *req, const char *name)
 
 	if (!cs_load(req, name, GS_ROLE_READER, 1, &c, &ret))
 		return ret;
+	if (req->failed) /* the body is ignored, but bounded like the others */
+		return gs_http__send_error(req->conn, 413, "body_too_large", "the request body exceeds 64 KiB");
 	if (cs_query_int(req, "max", 1, GS_MAX_CONSUMER_FETCH, CS_DEFAULT_FETCH, &max) < 0) {
 		snprintf(m, sizeof(m), "max must be 1..%d", GS_MAX_CONSUMER_FETCH);
 		return gs_http__send_error(req->conn, 400, "invalid_max", m);

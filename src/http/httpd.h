@@ -31,6 +31,9 @@ typedef struct gs_httpd_ctx {
 	int sse_slow_ms;      /* see GS_SSE_SLOW_MS */
 	int sse_sndbuf;       /* bytes; see GS_SSE_SNDBUF_BYTES */
 	int64_t retention_ms; /* 0: every event kept (for the 410 message) */
+	int idle_timeout_s;   /* see GS_HTTP_IDLE_TIMEOUT_S */
+	int header_timeout_s; /* see GS_HTTP_HEADER_TIMEOUT_S */
+	int per_ip_limit;     /* see GS_MAX_HTTP_CONNECTIONS_PER_IP; 0: none */
 } gs_httpd_ctx;
 
 /* listen is "HOST:PORT"; port 0 picks a free port (see *bound_port). */

@@ -5,6 +5,7 @@
 #define GS_HTTP_INTERNAL_H
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <zlib.h>
 
@@ -21,9 +22,26 @@ typedef int MHD_Result_t;
 typedef enum MHD_Result MHD_Result_t;
 #endif
 
+/* A connection as the header deadline sees it (server.c). */
+typedef struct gs_http_conn {
+	struct gs_http_conn *prev, *next;
+	int fd;
+	int64_t deadline_ms; /* monotonic; 0 while a request is being handled */
+	int cut;             /* shut down for missing its deadline */
+} gs_http_conn;
+
 struct gs_httpd {
 	gs_httpd_ctx ctx;
 	struct MHD_Daemon *mhd;
+
+	/* Header deadline (GS_HTTP_HEADER_TIMEOUT_S): the open connections,
+	 * and a thread that shuts down those whose deadline has passed. */
+	pthread_mutex_t conns_lock;
+	pthread_cond_t conns_cond; /* signalled to stop the watchdog */
+	gs_http_conn *conns;
+	int stopping;
+	pthread_t watchdog;
+	int watchdog_started;
 };
 
 enum { REQ_NONE = 0, REQ_GIT_SERVICE, REQ_SSE };

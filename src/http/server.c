@@ -4,7 +4,12 @@
  *
  * Threads: MHD_USE_THREAD_PER_CONNECTION, so handlers may block (git
  * pipes, SSE waits). Per-request state lives in gs_req, freed in
- * request_completed.
+ * request_completed. A watchdog thread enforces the header deadline
+ * (GS_HTTP_HEADER_TIMEOUT_S): it shuts down (never closes) the socket of
+ * a connection that has not sent a request's headers in time, under the
+ * lock that MHD's connection-closed notification takes before MHD
+ * closes the socket, so the descriptor is always still the connection's.
+ * Slots: GS_MAX_HTTP_CONNECTIONS in all, the per-address limit each.
  * Only this folder maps gs_code to HTTP statuses.
  * SPDX-License-Identifier: MIT
  */
@@ -17,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "limits.h"
 #include "log/log.h"
@@ -24,6 +30,7 @@
 #include "util/alloc.h"
 #include "util/hash.h"
 #include "util/str.h"
+#include "util/time.h"
 
 MHD_Result_t gs_http__send(struct MHD_Connection *c, unsigned status, const char *ctype, const char *body, size_t len)
 {
@@ -118,6 +125,95 @@ static int takes_body(const char *url, const char *method)
 	       (gs_str_has_prefix(url, "/api/v1/repos/") && strcmp(method, "PUT") == 0);
 }
 
+/* Per-connection memory pool. MHD reads headers into a buffer of half the
+ * pool and cannot grow it past the pool, so the pool is twice the header
+ * limit (a pool of the limit + 8 KiB refused headers of 20 KiB). */
+#define SERVER_CONN_MEMORY (2 * (size_t)GS_MAX_HTTP_HEADER_BYTES + 8192)
+
+/* ---- header deadline --------------------------------------------------- */
+
+static int64_t server_mono_ms(void)
+{
+	return gs_time_mono_ns() / 1000000;
+}
+
+/* Arms (a request's headers are due) or disarms (a request is being
+ * handled) the connection's deadline. */
+static void server_deadline_set(gs_httpd *h, struct MHD_Connection *conn, int arm)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	gs_http_conn *c = ci ? ci->socket_context : NULL;
+	if (!c)
+		return;
+	pthread_mutex_lock(&h->conns_lock);
+	c->deadline_ms = arm ? server_mono_ms() + (int64_t)h->ctx.header_timeout_s * 1000 : 0;
+	pthread_mutex_unlock(&h->conns_lock);
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			      enum MHD_ConnectionNotificationCode toe)
+{
+	gs_httpd *h = cls;
+	gs_http_conn *c;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c = gs_xcalloc(1, sizeof(*c));
+		c->fd = ci ? ci->connect_fd : -1;
+		pthread_mutex_lock(&h->conns_lock);
+		c->deadline_ms = server_mono_ms() + (int64_t)h->ctx.header_timeout_s * 1000;
+		c->next = h->conns;
+		if (h->conns)
+			h->conns->prev = c;
+		h->conns = c;
+		pthread_mutex_unlock(&h->conns_lock);
+		*socket_context = c;
+		atomic_fetch_add(&h->ctx.metrics->http_connections, 1);
+		return;
+	}
+	c = *socket_context;
+	if (!c)
+		return;
+	pthread_mutex_lock(&h->conns_lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&h->conns_lock);
+	free(c);
+	*socket_context = NULL;
+	atomic_fetch_sub(&h->ctx.metrics->http_connections, 1);
+}
+
+/* Shuts down the connections past their header deadline, twice a second.
+ * MHD's connection thread then sees the end of the stream and closes. */
+static void *server_watchdog(void *arg)
+{
+	gs_httpd *h = arg;
+	pthread_mutex_lock(&h->conns_lock);
+	while (!h->stopping) {
+		struct timespec ts;
+		int64_t now = server_mono_ms();
+		for (gs_http_conn *c = h->conns; c; c = c->next) {
+			if (c->cut || !c->deadline_ms || now < c->deadline_ms || c->fd < 0)
+				continue;
+			shutdown(c->fd, SHUT_RDWR);
+			c->cut = 1;
+			atomic_fetch_add(&h->ctx.metrics->http_header_timeouts, 1);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 500 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->conns_cond, &h->conns_lock, &ts);
+	}
+	pthread_mutex_unlock(&h->conns_lock);
+	return NULL;
+}
+
 static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				   const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -130,6 +226,7 @@ static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const
 		req->conn = conn;
 		req->proc.in_fd = req->proc.out_fd = -1;
 		*con_cls = req;
+		server_deadline_set(h, conn, 0); /* the headers are in */
 		atomic_fetch_add(&h->ctx.metrics->http_requests, 1);
 	}
 	if (!gs_str_has_prefix(url, "/api/") && strcmp(url, "/healthz") != 0 && strcmp(url, "/metrics") != 0 &&
@@ -185,10 +282,10 @@ static MHD_Result_t access_handler(void *cls, struct MHD_Connection *conn, const
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			      enum MHD_RequestTerminationCode toe)
 {
+	gs_httpd *h = cls;
 	gs_req *req = *con_cls;
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	server_deadline_set(h, conn, 1); /* the next request's headers are due */
 	if (!req)
 		return;
 	gs_githttp_complete(req);
@@ -197,6 +294,32 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 		gs_buf_release(&req->body);
 	free(req);
 	*con_cls = NULL;
+}
+
+static int url_hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* MHD's %HH decoding of paths and query values, except that %00 stays as
+ * it is: a decoded NUL cut the C string short, so .../products/x%00evil
+ * was served as .../products/x. Left encoded, it fails name checks. */
+static size_t unescape_url(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *w = s;
+	(void)cls;
+	(void)conn;
+	for (const char *r = s; *r;) {
+		int hi = r[0] == '%' ? url_hexval(r[1]) : -1, lo = hi >= 0 ? url_hexval(r[2]) : -1;
+		if (lo >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = 0;
+	return (size_t)(w - s);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -230,6 +353,22 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, gs_error *er
 	return 0;
 }
 
+static void server_cond_init(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+static void server_free(gs_httpd *h)
+{
+	pthread_cond_destroy(&h->conns_cond);
+	pthread_mutex_destroy(&h->conns_lock);
+	free(h);
+}
+
 int gs_httpd_start(gs_httpd **out, const gs_httpd_ctx *ctx, const char *listen, int *bound_port, gs_error *err)
 {
 	struct sockaddr_in sa;
@@ -240,17 +379,25 @@ int gs_httpd_start(gs_httpd **out, const gs_httpd_ctx *ctx, const char *listen, 
 		return error;
 	h = gs_xcalloc(1, sizeof(*h));
 	h->ctx = *ctx;
+	pthread_mutex_init(&h->conns_lock, NULL);
+	server_cond_init(&h->conns_cond);
 	h->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
 				  0, NULL, NULL, access_handler, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				  MHD_OPTION_NOTIFY_COMPLETED, request_completed, h, MHD_OPTION_CONNECTION_LIMIT,
-				  (unsigned)GS_MAX_HTTP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-				  (unsigned)GS_HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				  (size_t)GS_MAX_HTTP_HEADER_BYTES + 8192, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				  MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+				  MHD_OPTION_NOTIFY_COMPLETED, request_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+				  notify_connection, h, MHD_OPTION_CONNECTION_LIMIT, (unsigned)GS_MAX_HTTP_CONNECTIONS,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)ctx->per_ip_limit,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->idle_timeout_s,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_MEMORY,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape_url, NULL,
+				  MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+				  MHD_OPTION_END);
 	if (!h->mhd) {
-		free(h);
+		server_free(h);
 		return gs_error_set(err, GS_ERROR, "http", "cannot listen on %s", listen);
 	}
+	h->watchdog_started = pthread_create(&h->watchdog, NULL, server_watchdog, h) == 0;
+	if (!h->watchdog_started)
+		GS_LOG(GS_LOG_WARN, "http", "no header-deadline thread: slow clients are cut by the idle timeout only");
 	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	*bound_port = info ? info->port : ntohs(sa.sin_port);
 	*out = h;
@@ -261,6 +408,13 @@ void gs_httpd_stop(gs_httpd *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->mhd);
-	free(h);
+	MHD_stop_daemon(h->mhd); /* every connection closed: the list is empty */
+	if (h->watchdog_started) {
+		pthread_mutex_lock(&h->conns_lock);
+		h->stopping = 1;
+		pthread_cond_signal(&h->conns_cond);
+		pthread_mutex_unlock(&h->conns_lock);
+		pthread_join(h->watchdog, NULL);
+	}
+	server_free(h);
 }

@@ -93,6 +93,8 @@ static int collect_change(const gs_tree_change *c, void *payload)
 {
 	ing_batch *b = payload;
 	ing_entry *e;
+	if (!c->path_utf8)
+		return 0; /* not a catalog file: pushes refuse them, events are JSON */
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 32;
 		b->v = gs_xrealloc(b->v, b->cap * sizeof(*b->v));

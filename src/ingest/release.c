@@ -73,7 +73,10 @@ static int rel_collect(const gs_tree_change *c, void *payload)
 	char *data = NULL;
 	size_t len = 0;
 	gs_error e2 = GS_ERROR_INIT;
-	int rc = gs_gitrepo_blob_read(s->git, c->new_blob, GS_MAX_RESOURCE_FILE_BYTES, &data, &len, &e2);
+	int rc;
+	if (!c->path_utf8)
+		return 0; /* not a catalog file: pushes refuse them, events are JSON */
+	rc = gs_gitrepo_blob_read(s->git, c->new_blob, GS_MAX_RESOURCE_FILE_BYTES, &data, &len, &e2);
 	if (rc == GS_ELIMIT) {
 		char head[3];
 		size_t got = 0;

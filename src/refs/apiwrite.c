@@ -254,11 +254,15 @@ static json_t *identity_mismatch(const gs_apiwrite_req *q, const char *path)
 	cctx.depth = GS_CATALOG_STRUCTURAL;
 	gs_cat_errors_init(&errs);
 	gs_catalog_parse(&cctx, q->content, q->len, &res, &errs);
-	if (res && res->kind[0] && res->name[0] && errs.n == 0) {
+	if (res && res->kind[0] && (res->name[0] || res->name_line) && errs.n == 0) {
 		if (strcmp(res->kind, q->kind) != 0)
 			records = json_pack("[{s:s, s:i, s:s, s:s, s:s+++}]", "path", path, "line", 0, "field", "kind",
 					    "code", "identity_mismatch", "message", "kind ", res->kind,
 					    " does not match the URL, which names ", q->kind);
+		else if (!res->name[0]) /* given, but not a DNS label (checked at full depth only) */
+			records = json_pack("[{s:s, s:i, s:s, s:s, s:s+}]", "path", path, "line", (int)res->name_line,
+					    "field", "metadata.name", "code", "identity_mismatch", "message",
+					    "metadata.name is not a DNS label, so not the name the URL names: ", q->name);
 		else if (strcmp(res->name, q->name) != 0)
 			records = json_pack("[{s:s, s:i, s:s, s:s, s:s+++}]", "path", path, "line", (int)res->name_line,
 					    "field", "metadata.name", "code", "identity_mismatch", "message", "metadata.name ",

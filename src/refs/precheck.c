@@ -13,7 +13,9 @@
 
 #include "catalog/frontmatter.h"
 #include "limits.h"
+#include "util/alloc.h"
 #include "util/str.h"
+#include "util/utf8.h"
 
 /* error records inlined in push-rejected (events stay < 64 KiB) */
 #define PRECHECK_ERRORS_BUDGET (32 * 1024)
@@ -103,6 +105,43 @@ static void precheck_policies(precheck_ctx *c, const gs_tree_change *ch, const g
 	json_decref(request);
 }
 
+/* A path that is not UTF-8 as shown (pusher's lines, push-rejected):
+ * each ill-formed byte becomes '?'. malloc'd. */
+static char *precheck_shown_path(const char *path)
+{
+	const unsigned char *s = (const unsigned char *)path;
+	size_t n = strlen(path), i = 0, o = 0;
+	char *out = gs_xmalloc(n + 1);
+	while (i < n) {
+		size_t len = gs_utf8_seq_len(s + i, n - i, NULL);
+		if (len == 0) {
+			out[o++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(out + o, s + i, len);
+		o += len;
+		i += len;
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* A resource file whose path is not UTF-8: refused here, ignored by the
+ * catalog afterwards (events are JSON and carry the path). */
+static void precheck_bad_path(precheck_ctx *c, const gs_tree_change *ch)
+{
+	gs_cat_error e;
+	char *shown = precheck_shown_path(ch->path);
+	memset(&e, 0, sizeof(e));
+	e.line = 1;
+	snprintf(e.code, sizeof(e.code), "invalid_utf8");
+	snprintf(e.message, sizeof(e.message), "file path is not valid utf-8; resource files need utf-8 paths");
+	c->res->files++;
+	precheck_record(c, shown, &e);
+	free(shown);
+}
+
 static int precheck_file(const gs_tree_change *ch, void *payload)
 {
 	precheck_ctx *c = payload;
@@ -126,8 +165,12 @@ static int precheck_file(const gs_tree_change *ch, void *payload)
 		}
 		/* too large to be a resource: never loaded whole; if it claims
 		 * to be one, that is an error */
-		if (gs_gitrepo_blob_prefix(c->git, ch->new_blob, head, 3, &got, &e3) == 0 &&
-		    gs_frontmatter_is_resource(head, got)) {
+		if (gs_gitrepo_blob_prefix(c->git, ch->new_blob, head, 3, &got, &e3) < 0 ||
+		    !gs_frontmatter_is_resource(head, got))
+			return 0;
+		if (!ch->path_utf8) {
+			precheck_bad_path(c, ch);
+		} else {
 			gs_cat_error big;
 			memset(&big, 0, sizeof(big));
 			big.line = 1;
@@ -140,6 +183,11 @@ static int precheck_file(const gs_tree_change *ch, void *payload)
 		return 0;
 	}
 	if (!gs_frontmatter_is_resource(data, len)) {
+		free(data);
+		return 0;
+	}
+	if (!ch->path_utf8) {
+		precheck_bad_path(c, ch);
 		free(data);
 		return 0;
 	}

@@ -40,6 +40,12 @@ int gs_metrics_render(gs_metrics *m, int64_t log_head, gs_buf *out, gs_error *er
 	EMIT("# HELP gitstore_http_requests_total HTTP requests received.\n"
 	     "# TYPE gitstore_http_requests_total counter\ngitstore_http_requests_total %lld\n",
 	     (long long)atomic_load(&m->http_requests));
+	EMIT("# HELP gitstore_http_connections Open HTTP connections.\n"
+	     "# TYPE gitstore_http_connections gauge\ngitstore_http_connections %lld\n",
+	     (long long)atomic_load(&m->http_connections));
+	EMIT("# HELP gitstore_http_header_timeouts_total Connections closed for not sending a request's headers in time.\n"
+	     "# TYPE gitstore_http_header_timeouts_total counter\ngitstore_http_header_timeouts_total %lld\n",
+	     (long long)atomic_load(&m->http_header_timeouts));
 	EMIT("# HELP gitstore_sse_clients Connected event-stream clients.\n"
 	     "# TYPE gitstore_sse_clients gauge\ngitstore_sse_clients %lld\n",
 	     (long long)atomic_load(&m->sse_clients));

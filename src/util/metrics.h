@@ -20,6 +20,8 @@ typedef struct gs_metrics {
 	atomic_llong refusals;        /* push-rejected events */
 	atomic_llong events_appended; /* events written to the log */
 	atomic_llong http_requests;
+	atomic_llong http_connections;     /* open HTTP connections */
+	atomic_llong http_header_timeouts; /* cut for not sending headers in time */
 	atomic_llong sse_clients;
 	/* hook round trip (hook process -> daemon -> reply), seconds */
 	atomic_llong hook_bucket[GS_HIST_BUCKETS];

@@ -125,6 +125,23 @@ static void test_pktline__push_command_garbage(void **state)
 	gs_push_cmds_release(&c);
 }
 
+static void test_pktline__push_command_ref_not_utf8(void **state)
+{
+	char body[256], line[128];
+	size_t n, used;
+	int l;
+	gs_push_cmds c;
+	gs_error err = GS_ERROR_INIT;
+	(void)state;
+	l = snprintf(line, sizeof(line), OLD " " NEW " refs/heads/bad\xff\xfename\n");
+	n = pkt(body, line, (size_t)l);
+	memcpy(body + n, "0000", 4);
+	gs_push_cmds_init(&c);
+	assert_int_equal(gs_push_cmds_feed(&c, body, n + 4, &used, &err), GS_EINVALID);
+	assert_non_null(strstr(err.msg, "UTF-8"));
+	gs_push_cmds_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +150,7 @@ int main(void)
 		cmocka_unit_test(test_pktline__partial_packet_is_not_boundary),
 		cmocka_unit_test(test_pktline__push_commands),
 		cmocka_unit_test(test_pktline__push_command_garbage),
+		cmocka_unit_test(test_pktline__push_command_ref_not_utf8),
 	};
 	return cmocka_run_group_tests_name("pktline", tests, NULL, NULL);
 }
