@@ -129,27 +129,12 @@ for ns in nopolicies tenpolicies; do
 done
 TOKEN=$("$BIN" token create --user admin --role 'admin:*' --data "$DATA") || fail "token create failed"
 
-start_bg gitstore "$TMP/gitstore.log" "$BIN" serve --data "$DATA" --listen 127.0.0.1:0
-GS_PID=$bg_pid
-PORT=
-for _ in $(seq 300); do
-	PORT=$(sed -n 's/.*gitstore: ready listen=127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/gitstore.log" | head -n 1)
-	test -n "$PORT" && break
-	kill -0 "$GS_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if test -z "$PORT"; then
-	tail -n 20 "$TMP/gitstore.log" >&2
-	fail "gitstore did not print its ready line"
-fi
+bench_start_daemon gitstore "$TMP/gitstore.log" --data "$DATA"
+GS_PID=$bd_pid
+PORT=$bd_port
 GS=http://127.0.0.1:$PORT
-# the daemon's own pid (for /proc/PID/status): setsid normally execs in
-# place; if it forked, the daemon is its only child
-GS_DAEMON=$GS_PID
-if test "$(cat "/proc/$GS_PID/comm" 2>/dev/null)" != gitstore; then
-	GS_DAEMON=$(cat /proc/"$GS_PID"/task/*/children 2>/dev/null | awk '{ print $1; exit }')
-fi
-test "$(cat "/proc/$GS_DAEMON/comm" 2>/dev/null)" = gitstore || fail "cannot find the gitstore daemon's pid"
+GS_DAEMON=$bd_daemon
+test "$GS_DAEMON" != 0 || fail "cannot find the gitstore daemon's pid"
 gs_url () { printf 'http://x:%s@127.0.0.1:%s/default/%s.git' "$TOKEN" "$PORT" "$1"; }
 say "gitstore (pid $GS_PID) at $GS"
 

@@ -35,45 +35,16 @@ PY=/usr/bin/python3
 LOAD_SECONDS=${SOAK_SECONDS:-300}
 CRASH_SECONDS=${SOAK_CRASH_SECONDS:-300}
 
-say () { printf 'soak: %s\n' "$*" >&2; }
-fail () { say "error: $*"; exit 1; }
+SAY_PREFIX=soak
+BENCH_KEEP=${SOAK_KEEP-}
+. "$ROOT/scripts/bench/common.sh"
 
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 test -x "$BIN" || fail "$BIN is not executable (run make)"
 test -x "$(dirname "$BIN")/gitstore-hook" || fail "$(dirname "$BIN")/gitstore-hook is missing (run make)"
 test -x "$PY" || fail "$PY not found"
 command -v git >/dev/null || fail "git not found"
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/gitstore-soak.XXXXXX") || fail "mktemp failed"
-PIDS=""
-
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup () {
-	for c_pid in $PIDS; do
-		kill -TERM -- "-$c_pid" 2>/dev/null || kill -TERM "$c_pid" 2>/dev/null
-	done
-	for c_pid in $PIDS; do
-		wait "$c_pid" 2>/dev/null
-	done
-	if test -n "${SOAK_KEEP-}"; then
-		say "kept $TMP"
-	else
-		rm -rf -- "$TMP"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# An isolated Git environment (no user/system config, no proxies).
-for v in $(env | sed -n 's/^\(GIT_[A-Za-z0-9_]*\)=.*/\1/p'); do
-	unset "$v"
-done
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
-export HOME="$TMP/home" LANG=C LC_ALL=C TZ=UTC
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$TMP/gitconfig" GIT_TERMINAL_PROMPT=0
-mkdir -p "$HOME"
-printf '[user]\n\tname = Soak\n\temail = soak@example.com\n[init]\n\tdefaultBranch = main\n[gc]\n\tauto = 0\n' >"$GIT_CONFIG_GLOBAL"
+bench_tmp soak
 
 # run_phase NAME CMD...: CMD in its own session (the EXIT trap kills its
 # process group, daemons included), waited for; sets $phase_rc.

@@ -45,25 +45,10 @@ dlv_main () {
 	# reads the built-in consumers' state (their scope is every namespace)
 	dlv_watch=$("$BIN" token create --user dlvwatch --role 'reader:*' --data "$dlv_data") || fail "token create failed"
 
-	start_bg gitstore-dlv "$TMP/gitstore-dlv.log" "$BIN" serve --data "$dlv_data" --listen 127.0.0.1:0
-	dlv_pid=$bg_pid
-	dlv_port=
-	for _ in $(seq 300); do
-		dlv_port=$(sed -n 's/.*gitstore: ready listen=127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/gitstore-dlv.log" | head -n 1)
-		test -n "$dlv_port" && break
-		kill -0 "$dlv_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if test -z "$dlv_port"; then
-		tail -n 20 "$TMP/gitstore-dlv.log" >&2
-		fail "gitstore (delivery) did not print its ready line"
-	fi
-	# the daemon's own pid (for its CPU time in /proc/PID/stat)
-	dlv_daemon=$dlv_pid
-	if test "$(cat "/proc/$dlv_pid/comm" 2>/dev/null)" != gitstore; then
-		dlv_daemon=$(cat /proc/"$dlv_pid"/task/*/children 2>/dev/null | awk '{ print $1; exit }')
-	fi
-	test "$(cat "/proc/$dlv_daemon/comm" 2>/dev/null)" = gitstore || dlv_daemon=0
+	bench_start_daemon "gitstore (delivery)" "$TMP/gitstore-dlv.log" --data "$dlv_data"
+	dlv_pid=$bd_pid
+	dlv_port=$bd_port
+	dlv_daemon=$bd_daemon
 	dlv_gs=http://127.0.0.1:$dlv_port
 	say "delivery: gitstore (pid $dlv_pid) at $dlv_gs"
 	dlv_fail () {
@@ -126,21 +111,11 @@ dlv_main () {
 	echo "delivery step took $((dlv_t1 - dlv_t0)) s (setup $(dlv_get dlv.setup_s) s, SSE $(dlv_get dlv.sse_step_s) s, consumer $(dlv_get dlv.cons_step_s) s)${T0:+; total bench time incl. it $((dlv_t1 - T0)) s}"
 }
 
-if test -n "${BENCH_SOURCED-}"; then
-	# sourced by scripts/bench.sh: its environment, temp directory and cleanup
-	if test "${BENCH_DELIVERY:-1}" != 0; then
-		dlv_main
-	fi
-else
-	# standalone
-	set -u
+# sourced by scripts/bench.sh (its environment, temp directory, cleanup
+# and table), or run alone
+if test -z "${BENCH_SOURCED-}"; then
 	cd "$(dirname "$0")/../.." || exit 1
-	ROOT=$PWD
-	BIN=${GITSTORE_BIN:-$ROOT/build/gitstore}
-	PY=/usr/bin/python3
-	T0=
-	. "$ROOT/scripts/bench/common.sh"
-	bench_setup dlv
-	dlv_main
-	exit 0
+	. ./scripts/bench/common.sh
+	bench_standalone dlv
 fi
+test "${BENCH_DELIVERY:-1}" = 0 || dlv_main

@@ -51,25 +51,10 @@ lc_main () {
 	# shellcheck disable=SC2086 # the --role list is split on purpose
 	lc_token=$("$BIN" token create --user lcadmin $lc_roles --data "$lc_data") || fail "token create failed"
 
-	start_bg gitstore-lc "$TMP/gitstore-lc.log" "$BIN" serve --data "$lc_data" --listen 127.0.0.1:0
-	lc_pid=$bg_pid
-	lc_port=
-	for _ in $(seq 300); do
-		lc_port=$(sed -n 's/.*gitstore: ready listen=127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/gitstore-lc.log" | head -n 1)
-		test -n "$lc_port" && break
-		kill -0 "$lc_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if test -z "$lc_port"; then
-		tail -n 20 "$TMP/gitstore-lc.log" >&2
-		fail "gitstore (lifecycle) did not print its ready line"
-	fi
-	# the daemon's own pid (for its CPU time in /proc/PID/stat)
-	lc_daemon=$lc_pid
-	if test "$(cat "/proc/$lc_pid/comm" 2>/dev/null)" != gitstore; then
-		lc_daemon=$(cat /proc/"$lc_pid"/task/*/children 2>/dev/null | awk '{ print $1; exit }')
-	fi
-	test "$(cat "/proc/$lc_daemon/comm" 2>/dev/null)" = gitstore || lc_daemon=0
+	bench_start_daemon "gitstore (lifecycle)" "$TMP/gitstore-lc.log" --data "$lc_data"
+	lc_pid=$bd_pid
+	lc_port=$bd_port
+	lc_daemon=$bd_daemon
 	lc_gs=http://127.0.0.1:$lc_port
 	say "lifecycle: gitstore (pid $lc_pid) at $lc_gs"
 
@@ -133,21 +118,11 @@ lc_main () {
 	echo "lifecycle step took $((lc_t1 - lc_t0)) s (release $(lc_get lc.step_s) s, storefront $(lc_get sf.step_s) s)${T0:+; total bench time incl. it $((lc_t1 - T0)) s}"
 }
 
-if test -n "${BENCH_SOURCED-}"; then
-	# sourced by scripts/bench.sh: its environment, temp directory and cleanup
-	if test "${BENCH_LIFECYCLE:-1}" != 0; then
-		lc_main
-	fi
-else
-	# standalone
-	set -u
+# sourced by scripts/bench.sh (its environment, temp directory, cleanup
+# and table), or run alone
+if test -z "${BENCH_SOURCED-}"; then
 	cd "$(dirname "$0")/../.." || exit 1
-	ROOT=$PWD
-	BIN=${GITSTORE_BIN:-$ROOT/build/gitstore}
-	PY=/usr/bin/python3
-	T0=
-	. "$ROOT/scripts/bench/common.sh"
-	bench_setup lc
-	lc_main
-	exit 0
+	. ./scripts/bench/common.sh
+	bench_standalone lc
 fi
+test "${BENCH_LIFECYCLE:-1}" = 0 || lc_main

@@ -20,17 +20,6 @@
 # BENCH_RELAY_EVENTS (20000), GITSTORE_BIN, BENCH_KEEP=1 keeps the temp
 # directory.
 
-rl_wait_ready () { # rl_wait_ready LOG PID -> port on stdout
-	for _ in $(seq 300); do
-		rl_p=$(sed -n 's/.*gitstore: ready listen=127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1)
-		test -n "$rl_p" && { echo "$rl_p"; return 0; }
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.1
-	done
-	tail -n 20 "$1" >&2
-	return 1
-}
-
 rl_main () {
 	rl_events=${BENCH_RELAY_EVENTS:-20000}
 	rl_t0=$(date +%s)
@@ -46,9 +35,9 @@ rl_main () {
 	rl_token=$("$BIN" token create --user rladmin --role admin:relay --data "$rl_data") || fail "token create failed"
 
 	# 1. the log, written with the relay off
-	start_bg gitstore-relay "$TMP/gitstore-relay.log" "$BIN" serve --data "$rl_data" --listen 127.0.0.1:0
-	rl_pid=$bg_pid
-	rl_port=$(rl_wait_ready "$TMP/gitstore-relay.log" "$rl_pid") || fail "gitstore (relay) did not print its ready line"
+	bench_start_daemon "gitstore (relay)" "$TMP/gitstore-relay.log" --data "$rl_data"
+	rl_pid=$bd_pid
+	rl_port=$bd_port
 	rl_products=$(((rl_events - 3) / 2))
 	say "relay R1: filling the log with $((3 + 2 * rl_products)) events (one push of $rl_products products)"
 	"$PY" "$rl_helper" fill --work "$TMP/work-relay" --products "$rl_products" --server "http://127.0.0.1:$rl_port" \
@@ -66,10 +55,9 @@ rl_main () {
 	say "relay R1: gitstore --nats nats://127.0.0.1:$rl_nport publishing the log"
 	rl_ncpu0=$("$PY" "$rl_helper" cpu --pid "$rl_npid")
 	rl_since=$(date +%s.%N)
-	start_bg gitstore-relay "$TMP/gitstore-relay.log" "$BIN" serve --data "$rl_data" --listen 127.0.0.1:0 \
-		--nats "nats://127.0.0.1:$rl_nport"
-	rl_pid=$bg_pid
-	rl_port=$(rl_wait_ready "$TMP/gitstore-relay.log" "$rl_pid") || fail "gitstore (relay) did not print its ready line"
+	bench_start_daemon "gitstore (relay)" "$TMP/gitstore-relay.log" --data "$rl_data" --nats "nats://127.0.0.1:$rl_nport"
+	rl_pid=$bd_pid
+	rl_port=$bd_port
 	"$PY" "$rl_helper" drain --server "http://127.0.0.1:$rl_port" --nats-port "$rl_nport" --since "$rl_since" \
 		--gitstore-pid "$rl_pid" --nats-pid "$rl_npid" --nats-cpu0 "$rl_ncpu0" >>"$rl_res" || {
 		tail -n 20 "$TMP/gitstore-relay.log" >&2
@@ -94,21 +82,11 @@ rl_main () {
 	echo "relay: log of $(rl_get relay.log_head) events filled by one push of $(rl_get relay.products) products in $(rl_get relay.fill_s) s (push + catalog ingest); stream $(rl_get relay.stream_bytes) bytes; duplicates $(rl_get relay.duplicates), errors $(rl_get relay.errors); CPU from daemon start to lag 0: gitstore $(rl_get relay.gitstore_cpu_s) s, nats-server $(rl_get relay.nats_cpu_s) s; read samples (s): $(rl_get relay.read_samples_s); relay step took $((rl_t1 - rl_t0)) s${T0:+; total bench time incl. it $((rl_t1 - T0)) s}"
 }
 
-if test -n "${BENCH_SOURCED-}"; then
-	# sourced by scripts/bench.sh: its environment, temp directory and cleanup
-	if test "${BENCH_RELAY:-1}" != 0; then
-		rl_main
-	fi
-else
-	# standalone
-	set -u
+# sourced by scripts/bench.sh (its environment, temp directory, cleanup
+# and table), or run alone
+if test -z "${BENCH_SOURCED-}"; then
 	cd "$(dirname "$0")/../.." || exit 1
-	ROOT=$PWD
-	BIN=${GITSTORE_BIN:-$ROOT/build/gitstore}
-	PY=/usr/bin/python3
-	T0=
-	. "$ROOT/scripts/bench/common.sh"
-	bench_setup relay
-	rl_main
-	exit 0
+	. ./scripts/bench/common.sh
+	bench_standalone relay
 fi
+test "${BENCH_RELAY:-1}" = 0 || rl_main

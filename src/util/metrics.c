@@ -26,29 +26,25 @@ int gs_metrics_render(gs_metrics *m, int64_t log_head, gs_buf *out, gs_error *er
 		if ((error = gs_buf_printf(out, err, __VA_ARGS__)) < 0)  \
 			return error;                                    \
 	} while (0)
-	EMIT("# HELP gitstore_pushes_total Pushes accepted (one push-completed each).\n"
-	     "# TYPE gitstore_pushes_total counter\ngitstore_pushes_total %lld\n",
-	     (long long)atomic_load(&m->pushes));
-	EMIT("# HELP gitstore_push_refusals_total Pushes and API writes refused (push-rejected events).\n"
-	     "# TYPE gitstore_push_refusals_total counter\ngitstore_push_refusals_total %lld\n",
-	     (long long)atomic_load(&m->refusals));
-	EMIT("# HELP gitstore_events_appended_total Events appended to the log by this process.\n"
-	     "# TYPE gitstore_events_appended_total counter\ngitstore_events_appended_total %lld\n",
-	     (long long)atomic_load(&m->events_appended));
-	EMIT("# HELP gitstore_event_log_head Highest logseq in the event log.\n"
-	     "# TYPE gitstore_event_log_head gauge\ngitstore_event_log_head %lld\n", (long long)log_head);
-	EMIT("# HELP gitstore_http_requests_total HTTP requests received.\n"
-	     "# TYPE gitstore_http_requests_total counter\ngitstore_http_requests_total %lld\n",
-	     (long long)atomic_load(&m->http_requests));
-	EMIT("# HELP gitstore_http_connections Open HTTP connections.\n"
-	     "# TYPE gitstore_http_connections gauge\ngitstore_http_connections %lld\n",
-	     (long long)atomic_load(&m->http_connections));
-	EMIT("# HELP gitstore_http_header_timeouts_total Connections closed for not sending a request's headers in time.\n"
-	     "# TYPE gitstore_http_header_timeouts_total counter\ngitstore_http_header_timeouts_total %lld\n",
-	     (long long)atomic_load(&m->http_header_timeouts));
-	EMIT("# HELP gitstore_sse_clients Connected event-stream clients.\n"
-	     "# TYPE gitstore_sse_clients gauge\ngitstore_sse_clients %lld\n",
-	     (long long)atomic_load(&m->sse_clients));
+	/* one Prometheus sample with its HELP and TYPE lines */
+#define SAMPLE(name, type, help, value)                                                                           \
+	EMIT("# HELP " name " " help "\n# TYPE " name " " type "\n" name " %lld\n", (long long)(value))
+	SAMPLE("gitstore_pushes_total", "counter",
+	       "Pushes accepted (one push-completed each).",
+	       atomic_load(&m->pushes));
+	SAMPLE("gitstore_push_refusals_total", "counter",
+	       "Pushes and API writes refused (push-rejected events).",
+	       atomic_load(&m->refusals));
+	SAMPLE("gitstore_events_appended_total", "counter",
+	       "Events appended to the log by this process.",
+	       atomic_load(&m->events_appended));
+	SAMPLE("gitstore_event_log_head", "gauge", "Highest logseq in the event log.", log_head);
+	SAMPLE("gitstore_http_requests_total", "counter", "HTTP requests received.", atomic_load(&m->http_requests));
+	SAMPLE("gitstore_http_connections", "gauge", "Open HTTP connections.", atomic_load(&m->http_connections));
+	SAMPLE("gitstore_http_header_timeouts_total", "counter",
+	       "Connections closed for not sending a request's headers in time.",
+	       atomic_load(&m->http_header_timeouts));
+	SAMPLE("gitstore_sse_clients", "gauge", "Connected event-stream clients.", atomic_load(&m->sse_clients));
 	EMIT("# HELP gitstore_hook_roundtrip_seconds Hook call round trip to the daemon.\n"
 	     "# TYPE gitstore_hook_roundtrip_seconds histogram\n");
 	for (int i = 0; i < GS_HIST_BUCKETS; i++)
@@ -59,24 +55,26 @@ int gs_metrics_render(gs_metrics *m, int64_t log_head, gs_buf *out, gs_error *er
 	EMIT("gitstore_hook_roundtrip_seconds_count %lld\n", count);
 	if (atomic_load(&m->relay_enabled)) {
 		long long cursor = atomic_load(&m->relay_cursor);
-		EMIT("# HELP gitstore_relay_lag_events Events in the log not yet acknowledged by NATS JetStream.\n"
-		     "# TYPE gitstore_relay_lag_events gauge\ngitstore_relay_lag_events %lld\n",
-		     log_head > cursor ? (long long)log_head - cursor : 0LL);
-		EMIT("# HELP gitstore_relay_cursor Last logseq published, acknowledged and persisted by the relay.\n"
-		     "# TYPE gitstore_relay_cursor gauge\ngitstore_relay_cursor %lld\n", cursor);
-		EMIT("# HELP gitstore_relay_published_total Publishes acknowledged by JetStream (duplicates included).\n"
-		     "# TYPE gitstore_relay_published_total counter\ngitstore_relay_published_total %lld\n",
-		     (long long)atomic_load(&m->relay_published));
-		EMIT("# HELP gitstore_relay_duplicates_total Publishes JetStream acknowledged as duplicates (Nats-Msg-Id seen).\n"
-		     "# TYPE gitstore_relay_duplicates_total counter\ngitstore_relay_duplicates_total %lld\n",
-		     (long long)atomic_load(&m->relay_duplicates));
-		EMIT("# HELP gitstore_relay_publish_errors_total Failed relay attempts (connect, publish, error ack, ack timeout).\n"
-		     "# TYPE gitstore_relay_publish_errors_total counter\ngitstore_relay_publish_errors_total %lld\n",
-		     (long long)atomic_load(&m->relay_errors));
-		EMIT("# HELP gitstore_relay_connected 1 while the relay holds a connection to NATS.\n"
-		     "# TYPE gitstore_relay_connected gauge\ngitstore_relay_connected %d\n",
-		     atomic_load(&m->relay_connected));
+		SAMPLE("gitstore_relay_lag_events", "gauge",
+		       "Events in the log not yet acknowledged by NATS JetStream.",
+		       log_head > cursor ? log_head - cursor : 0LL);
+		SAMPLE("gitstore_relay_cursor", "gauge",
+		       "Last logseq published, acknowledged and persisted by the relay.",
+		       cursor);
+		SAMPLE("gitstore_relay_published_total", "counter",
+		       "Publishes acknowledged by JetStream (duplicates included).",
+		       atomic_load(&m->relay_published));
+		SAMPLE("gitstore_relay_duplicates_total", "counter",
+		       "Publishes JetStream acknowledged as duplicates (Nats-Msg-Id seen).",
+		       atomic_load(&m->relay_duplicates));
+		SAMPLE("gitstore_relay_publish_errors_total", "counter",
+		       "Failed relay attempts (connect, publish, error ack, ack timeout).",
+		       atomic_load(&m->relay_errors));
+		SAMPLE("gitstore_relay_connected", "gauge",
+		       "1 while the relay holds a connection to NATS.",
+		       atomic_load(&m->relay_connected));
 	}
+#undef SAMPLE
 #undef EMIT
 	return 0;
 }
