@@ -56,6 +56,8 @@ bench_tmp () {
 	trap bench_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	# a reader that goes away (| head) must not skip the cleanup
+	trap 'exit 141' PIPE
 	for v in $(env | sed -n 's/^\(GIT_[A-Za-z0-9_]*\)=.*/\1/p'); do
 		unset "$v"
 	done

@@ -18,10 +18,12 @@
 #include "util/alloc.h"
 
 #define DB_STMT_CACHE 96
-/* Page cache per connection (negative: KiB). SQLite's default of 2 MiB
- * re-reads a 10,000-resource release's pages from the OS while it swaps
- * the published view; the pool holds a few connections. */
-#define DB_CACHE_PRAGMA "PRAGMA cache_size=-32768;"
+/* The page cache stays at SQLite's default (2 MiB per connection): the
+ * daemon's pool holds 24 connections, and the 32 MiB each had before grew
+ * its RSS with every connection a burst of work touched (98 MiB after one
+ * catalog ingest), while release -> published for 10,000 resources was
+ * the same within noise (0.54-0.59x of the draft ingest either way;
+ * docs/benchmarks.md). */
 #define DB_BUSY_TIMEOUT_MS 30000
 
 struct gs_db {
@@ -262,7 +264,6 @@ int gs_db_open(gs_db **out, const char *data_dir, gs_error *err)
 	}
 	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	if ((error = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", err)) < 0 ||
-	    (error = db_exec(db, DB_CACHE_PRAGMA, err)) < 0 ||
 	    (error = db_migrate(db, err)) < 0)
 		goto out;
 	*out = db;
